@@ -1,0 +1,13 @@
+"""skann: neural networks for scikit-learn, on plain numpy.
+
+Estimators that train layered networks by backpropagation and fit every
+scikit-learn workflow: :class:`MLPClassifier` and :class:`MLPRegressor`.
+The engine they run on is :mod:`skann.nn`.
+"""
+
+from ._classifier import MLPClassifier
+from ._regressor import MLPRegressor
+
+__version__ = "0.1.0"
+
+__all__ = ["MLPClassifier", "MLPRegressor", "__version__"]

@@ -1,0 +1,258 @@
+"""MLPClassifier: the classification face of the engine."""
+
+import numpy as np
+from scipy.special import log_expit, log_softmax
+from sklearn.base import ClassifierMixin
+from sklearn.metrics import accuracy_score
+from sklearn.preprocessing import LabelBinarizer
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.multiclass import check_classification_targets, type_of_target
+from sklearn.utils.validation import column_or_1d
+
+from ._base import BaseMLP
+from ._compat import _fit_context
+from ._docstrings import MLP_ATTRIBUTES, MLP_PARAMETERS, fill_doc
+
+
+@fill_doc(parameters=MLP_PARAMETERS, attributes=MLP_ATTRIBUTES)
+class MLPClassifier(ClassifierMixin, BaseMLP):
+    """Multi-layer perceptron classifier trained by backpropagation.
+
+    A drop-in replacement for :class:`sklearn.neural_network.MLPClassifier`
+    (same parameters, defaults and fitted attributes) on skann's numpy
+    engine: float32 compute by default, more activations, and clear errors
+    where sklearn is silent. Binary and multilabel targets use logistic
+    outputs with the binary log-loss; multiclass targets use a softmax with
+    the multiclass log-loss.
+
+    Parameters
+    ----------
+    {parameters}
+
+    Attributes
+    ----------
+    classes_ : ndarray or list of ndarray
+        Class labels (one array per output for multilabel targets, as in
+        sklearn).
+
+    {attributes}
+
+    See Also
+    --------
+    MLPRegressor : The regression counterpart.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> from skann import MLPClassifier
+    >>> X, y = load_iris(return_X_y=True)
+    >>> clf = make_pipeline(StandardScaler(), MLPClassifier(max_iter=300, random_state=0))
+    >>> clf.fit(X, y).score(X, y) > 0.95
+    True
+    >>> clf.predict_proba(X[:1]).shape
+    (1, 3)
+    """
+
+    def __init__(
+        self,
+        hidden_layer_sizes=(100,),
+        activation="relu",
+        *,
+        solver="adam",
+        alpha=0.0001,
+        batch_size="auto",
+        learning_rate="constant",
+        learning_rate_init=0.001,
+        power_t=0.5,
+        max_iter=200,
+        shuffle=True,
+        random_state=None,
+        tol=1e-4,
+        verbose=False,
+        warm_start=False,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        early_stopping=False,
+        validation_fraction=0.1,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        n_iter_no_change=10,
+        max_fun=15000,
+        dtype="auto",
+    ):
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.solver = solver
+        self.alpha = alpha
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.learning_rate_init = learning_rate_init
+        self.power_t = power_t
+        self.max_iter = max_iter
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.tol = tol
+        self.verbose = verbose
+        self.warm_start = warm_start
+        self.momentum = momentum
+        self.nesterovs_momentum = nesterovs_momentum
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.n_iter_no_change = n_iter_no_change
+        self.max_fun = max_fun
+        self.dtype = dtype
+
+    @property
+    def _loss_name(self):
+        binarizer = self._label_binarizer
+        if binarizer.y_type_ == "multiclass":
+            return "log_loss"
+        return "binary_log_loss"
+
+    def _validate_targets(self, y, incremental, classes=None):
+        y = np.asarray(y) if not hasattr(y, "iloc") else y.to_numpy()
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = column_or_1d(y, warn=True)
+        check_classification_targets(y)
+        if not incremental:
+            if classes is not None:
+                labels = np.asarray(classes)
+            else:
+                labels = y
+            binarizer = LabelBinarizer().fit(labels)
+            if len(binarizer.classes_) < 2 and binarizer.y_type_ != "multilabel-indicator":
+                raise ValueError(
+                    f"MLPClassifier needs samples of at least 2 classes in the data, "
+                    f"but the data contains only one class: {binarizer.classes_[0]!r}."
+                )
+            self._label_binarizer = binarizer
+            self.classes_ = binarizer.classes_
+        else:
+            self._check_known_labels(y)
+        return self._label_binarizer.transform(y).astype(np.float64, copy=False)
+
+    def _check_known_labels(self, y):
+        binarizer = self._label_binarizer
+        if binarizer.y_type_ == "multilabel-indicator":
+            if type_of_target(y) != "multilabel-indicator" or y.shape[1] != len(self.classes_):
+                raise ValueError(
+                    f"y must be a multilabel indicator matrix with {len(self.classes_)} "
+                    "columns, as in the first fit."
+                )
+            return
+        unknown = np.setdiff1d(np.unique(y), self.classes_)
+        if len(unknown):
+            raise ValueError(
+                f"y contains labels {unknown.tolist()} that are not in classes_ "
+                f"{self.classes_.tolist()}. Pass every label to the first "
+                "partial_fit call through `classes=`, or call fit instead."
+            )
+
+    def _stratification(self, Y):
+        if self._label_binarizer.y_type_ == "multilabel-indicator":
+            return None
+        return Y.argmax(axis=1) if Y.shape[1] > 1 else Y[:, 0]
+
+    def _score_for_early_stopping(self, X, Y, sample_weight):
+        proba = self._forward(X, validate=False)
+        return accuracy_score(
+            self._label_binarizer.inverse_transform(Y),
+            self._label_binarizer.inverse_transform(proba),
+            sample_weight=sample_weight,
+        )
+
+    @available_if(BaseMLP._check_stochastic_solver)
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, sample_weight=None, classes=None):
+        """Update the model with one pass (one epoch) over the given batch.
+
+        Parameters
+        ----------
+        X : {{array-like, sparse matrix}} of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_classes)
+        sample_weight : array-like of shape (n_samples,), default=None
+        classes : array-like of shape (n_classes,), default=None
+            Every label the model will ever see. Required on the first call,
+            ignored afterwards; a later label outside ``classes_`` raises a
+            ``ValueError``.
+
+        Returns
+        -------
+        self : object
+            The updated estimator.
+        """
+        if not hasattr(self, "network_"):
+            if classes is None:
+                raise ValueError(
+                    "classes must be passed on the first call to partial_fit."
+                )
+            labels = np.unique(classes)
+            y_checked = np.asarray(y)
+            if y_checked.ndim == 1:
+                unknown = np.setdiff1d(np.unique(y_checked), labels)
+                if len(unknown):
+                    raise ValueError(
+                        f"y contains labels {unknown.tolist()} that are not in "
+                        f"classes={labels.tolist()}."
+                    )
+        return self._fit(X, y, sample_weight, incremental=True, classes=classes)
+
+    def predict(self, X):
+        """Predict class labels (or label sets, for multilabel targets).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,) or (n_samples, n_classes)
+        """
+        return self._label_binarizer.inverse_transform(self._forward(X))
+
+    def predict_proba(self, X):
+        """Probability of each class.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Columns follow ``classes_``. For multilabel targets, each column
+            is the independent probability of its label.
+        """
+        proba = self._forward(X)
+        if self.n_outputs_ == 1 and self._label_binarizer.y_type_ == "binary":
+            return np.hstack([1 - proba, proba])
+        return proba
+
+    def predict_log_proba(self, X):
+        """Logarithm of :meth:`predict_proba`, computed stably from the scores.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes)
+        """
+        scores = self._scores(X)
+        if self._loss_name == "log_loss":
+            return log_softmax(scores, axis=1)
+        if self._label_binarizer.y_type_ == "binary":
+            return np.hstack([log_expit(-scores), log_expit(scores)])
+        return log_expit(scores)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_label = True
+        return tags

@@ -1,0 +1,11 @@
+"""The one place that reaches into scikit-learn's private modules.
+
+A scikit-learn release that moves one of these names breaks this file and
+nothing else.
+"""
+
+from sklearn.base import _fit_context
+from sklearn.utils._param_validation import Interval, Options, StrOptions
+from sklearn.utils.validation import _check_sample_weight
+
+__all__ = ["Interval", "Options", "StrOptions", "_check_sample_weight", "_fit_context"]

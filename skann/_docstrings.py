@@ -1,0 +1,153 @@
+"""Parameter documentation shared by the estimators (written once)."""
+
+MLP_PARAMETERS = """\
+hidden_layer_sizes : array-like of shape (n_layers - 2,), default=(100,)
+        The ith element is the number of neurons in the ith hidden layer.
+
+    activation : {"identity", "logistic", "tanh", "relu", "leaky_relu", \
+"elu", "gelu", "softplus"}, default="relu"
+        Activation of the hidden layers. Weights are initialised
+        He-uniform for the ReLU family and Glorot-uniform otherwise.
+
+    solver : {"lbfgs", "sgd", "adam"}, default="adam"
+        Weight optimisation: L-BFGS-B over all parameters, stochastic
+        gradient descent, or Adam.
+
+    alpha : float, default=0.0001
+        Strength of the L2 penalty on the weights (not the biases), divided
+        by the (weighted) number of samples in each batch.
+
+    batch_size : int or "auto", default="auto"
+        Minibatch size of the stochastic solvers; "auto" is
+        ``min(200, n_samples)``. Ignored by lbfgs.
+
+    learning_rate : {"constant", "invscaling", "adaptive"}, default="constant"
+        Step-size schedule of ``solver="sgd"``.
+
+    learning_rate_init : float, default=0.001
+        Initial step size of sgd and adam.
+
+    power_t : float, default=0.5
+        Exponent of the "invscaling" schedule.
+
+    max_iter : int, default=200
+        Maximum number of epochs (stochastic solvers) or iterations (lbfgs).
+
+    shuffle : bool, default=True
+        Whether to shuffle samples in each epoch (stochastic solvers).
+
+    random_state : int, RandomState instance or None, default=None
+        Seeds weight initialisation, the early-stopping split and
+        shuffling. Pass an int for reproducible results.
+
+    tol : float, default=1e-4
+        Improvement of the loss (or validation score) below which an epoch
+        counts as no improvement.
+
+    verbose : bool, default=False
+        Print progress.
+
+    warm_start : bool, default=False
+        Reuse the previous solution as the starting point of ``fit``. The
+        architecture (layer sizes, activation, number of outputs) must not
+        change; a change raises a ``ValueError``.
+
+    momentum : float, default=0.9
+        Momentum of sgd, in [0, 1].
+
+    nesterovs_momentum : bool, default=True
+        Use Nesterov's momentum (sgd with momentum > 0).
+
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the training data (stratified
+        for single-output classification), stop when its score has not
+        improved by ``tol`` for ``n_iter_no_change`` epochs, and restore
+        the best weights. Stochastic solvers only.
+
+    validation_fraction : float, default=0.1
+        Fraction held out for early stopping, in [0, 1).
+
+    beta_1 : float, default=0.9
+        Decay rate of adam's first moment estimate, in [0, 1).
+
+    beta_2 : float, default=0.999
+        Decay rate of adam's second moment estimate, in [0, 1).
+
+    epsilon : float, default=1e-8
+        Numerical stability term of adam.
+
+    n_iter_no_change : int, default=10
+        Epochs without improvement tolerated before stopping.
+
+    max_fun : int, default=15000
+        Maximum number of loss evaluations of lbfgs.
+
+    dtype : {"auto", "float32", "float64"}, default="auto"
+        Compute dtype of the network. "auto" trains sgd and adam in float32
+        (fast, ample precision for stochastic training) and lbfgs in
+        float64. Inputs of either float dtype are accepted whatever this
+        says."""
+
+MLP_ATTRIBUTES = """\
+loss_ : float
+        Loss at the end of training (including the L2 penalty).
+
+    best_loss_ : float or None
+        Lowest training loss seen; None when early stopping is on.
+
+    loss_curve_ : list of float
+        Loss after each epoch (stochastic solvers) or iteration (lbfgs).
+
+    validation_scores_ : list of float or None
+        Score on the held-out set after each epoch, with early stopping.
+
+    best_validation_score_ : float or None
+        Best of ``validation_scores_``, with early stopping.
+
+    t_ : int
+        Number of training samples seen by the solver.
+
+    coefs_ : list of ndarray of shape (n_fan_in, n_fan_out)
+        Weight matrix of each layer. Assigning a list of arrays of the same
+        shapes replaces the weights.
+
+    intercepts_ : list of ndarray of shape (n_fan_out,)
+        Bias vector of each layer; assignable like ``coefs_``.
+
+    n_features_in_ : int
+        Number of features seen during fit.
+
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during fit, when X has string column names.
+
+    n_iter_ : int
+        Number of epochs (iterations for lbfgs) run by the last fit.
+
+    n_layers_ : int
+        Number of layers, input and output included.
+
+    n_outputs_ : int
+        Number of output neurons.
+
+    out_activation_ : str
+        Name of the output activation."""
+
+
+def fill_doc(**sections):
+    """Class decorator: format ``{name}`` fields of the docstring.
+
+    Examples
+    --------
+    >>> from skann._docstrings import fill_doc
+    >>> @fill_doc(params="a : int")
+    ... class A:
+    ...     '''Parameters: {params}'''
+    >>> A.__doc__
+    'Parameters: a : int'
+    """
+
+    def decorate(cls):
+        cls.__doc__ = cls.__doc__.format(**sections)
+        return cls
+
+    return decorate

@@ -1,0 +1,216 @@
+"""MLPRegressor: the regression face of the engine."""
+
+import numpy as np
+from sklearn.base import RegressorMixin
+from sklearn.metrics import r2_score
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.validation import check_array, column_or_1d
+
+from ._base import BaseMLP
+from ._compat import StrOptions, _fit_context
+from ._docstrings import MLP_ATTRIBUTES, MLP_PARAMETERS, fill_doc
+
+
+@fill_doc(parameters=MLP_PARAMETERS, attributes=MLP_ATTRIBUTES)
+class MLPRegressor(RegressorMixin, BaseMLP):
+    """Multi-layer perceptron regressor trained by backpropagation.
+
+    A drop-in replacement for :class:`sklearn.neural_network.MLPRegressor`
+    with one difference that matters: the target is standardised inside
+    the estimator (``scale_target=True``), so default parameters work on
+    targets of any scale. sklearn's own MLP regressor does not scale the
+    target and scores an R² of about -1 on ``load_diabetes`` with defaults;
+    skann scores about 0.47.
+
+    Parameters
+    ----------
+    loss : {{"squared_error", "poisson"}}, default="squared_error"
+        Half squared error with an identity output, or half Poisson
+        deviance with an exponential output (targets must be >= 0).
+
+    {parameters}
+
+    scale_target : bool, default=True
+        Train on a scaled target and undo the scaling in ``predict``: for
+        the squared error, each output is standardised (mean 0, std 1);
+        for the Poisson loss, each output is divided by its mean. The
+        scaling is learnt on the first ``fit`` / ``partial_fit`` call.
+        ``loss_`` and ``loss_curve_`` are in the scaled units.
+
+    Attributes
+    ----------
+    target_mean_ : ndarray of shape (n_outputs,)
+        Offset removed from the target (zeros without ``scale_target``
+        and for the Poisson loss).
+
+    target_scale_ : ndarray of shape (n_outputs,)
+        Factor the target was divided by (ones without ``scale_target``).
+
+    {attributes}
+
+    See Also
+    --------
+    MLPClassifier : The classification counterpart.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_diabetes
+    >>> from sklearn.model_selection import cross_val_score
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> from skann import MLPRegressor
+    >>> X, y = load_diabetes(return_X_y=True)
+    >>> model = make_pipeline(StandardScaler(), MLPRegressor(random_state=0))
+    >>> cross_val_score(model, X, y, cv=5).mean() > 0.45
+    True
+    """
+
+    _parameter_constraints: dict = {
+        **BaseMLP._parameter_constraints,
+        "loss": [StrOptions({"squared_error", "poisson"})],
+        "scale_target": ["boolean"],
+    }
+
+    def __init__(
+        self,
+        loss="squared_error",
+        hidden_layer_sizes=(100,),
+        activation="relu",
+        *,
+        solver="adam",
+        alpha=0.0001,
+        batch_size="auto",
+        learning_rate="constant",
+        learning_rate_init=0.001,
+        power_t=0.5,
+        max_iter=200,
+        shuffle=True,
+        random_state=None,
+        tol=1e-4,
+        verbose=False,
+        warm_start=False,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        early_stopping=False,
+        validation_fraction=0.1,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        n_iter_no_change=10,
+        max_fun=15000,
+        dtype="auto",
+        scale_target=True,
+    ):
+        self.loss = loss
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.solver = solver
+        self.alpha = alpha
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.learning_rate_init = learning_rate_init
+        self.power_t = power_t
+        self.max_iter = max_iter
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.tol = tol
+        self.verbose = verbose
+        self.warm_start = warm_start
+        self.momentum = momentum
+        self.nesterovs_momentum = nesterovs_momentum
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.n_iter_no_change = n_iter_no_change
+        self.max_fun = max_fun
+        self.dtype = dtype
+        self.scale_target = scale_target
+
+    @property
+    def _loss_name(self):
+        return self.loss
+
+    def _validate_targets(self, y, incremental, classes=None):
+        y = check_array(y, ensure_2d=False, dtype=np.float64, input_name="y")
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = column_or_1d(y, warn=True)
+        Y = y.reshape(-1, 1) if y.ndim == 1 else y
+        if self.loss == "poisson" and np.any(Y < 0):
+            raise ValueError(
+                "loss='poisson' requires non-negative targets, but y has negative "
+                f"values (min {Y.min():g}). Use loss='squared_error' or shift y."
+            )
+        if not incremental:
+            self._fit_target_scaling(Y)
+        elif Y.shape[1] != self.target_mean_.shape[0]:
+            raise ValueError(
+                f"y has {Y.shape[1]} outputs but the model was trained with "
+                f"{self.target_mean_.shape[0]}."
+            )
+        return (Y - self.target_mean_) / self.target_scale_
+
+    def _fit_target_scaling(self, Y):
+        n_outputs = Y.shape[1]
+        self.target_mean_ = np.zeros(n_outputs)
+        self.target_scale_ = np.ones(n_outputs)
+        if not self.scale_target:
+            return
+        if self.loss == "poisson":
+            mean = Y.mean(axis=0)
+            self.target_scale_ = np.where(mean > 0, mean, 1.0)
+        else:
+            self.target_mean_ = Y.mean(axis=0)
+            std = Y.std(axis=0)
+            self.target_scale_ = np.where(std > np.finfo(np.float64).eps * 1e3, std, 1.0)
+
+    def _stratification(self, Y):
+        return None
+
+    def _score_for_early_stopping(self, X, Y, sample_weight):
+        return r2_score(Y, self._forward(X, validate=False), sample_weight=sample_weight)
+
+    @available_if(BaseMLP._check_stochastic_solver)
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, sample_weight=None):
+        """Update the model with one pass (one epoch) over the given batch.
+
+        Parameters
+        ----------
+        X : {{array-like, sparse matrix}} of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        self : object
+            The updated estimator.
+        """
+        return self._fit(X, y, sample_weight, incremental=True)
+
+    def predict(self, X):
+        """Predict targets.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+        """
+        prediction = self._forward(X)
+        prediction *= self.target_scale_
+        prediction += self.target_mean_
+        if prediction.shape[1] == 1:
+            return prediction.ravel()
+        return prediction
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        tags.target_tags.single_output = True
+        if self.loss == "poisson":
+            tags.target_tags.positive_only = True
+        return tags

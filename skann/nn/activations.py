@@ -1,0 +1,203 @@
+"""Activation functions and their derivatives.
+
+Each activation works in place on preallocated buffers: ``forward`` writes
+``f(Z)`` into ``out`` (which may be ``Z`` itself) and ``backward`` multiplies
+an incoming gradient by ``f'(Z)`` in place. Most derivatives are expressed
+through the output ``A = f(Z)`` so that ``Z`` need not be kept; activations
+that need ``Z`` say so with ``needs_input = True``.
+"""
+
+import numpy as np
+from scipy.special import erf, expit
+
+__all__ = ["Activation", "ACTIVATIONS", "get_activation"]
+
+
+class Activation:
+    """Base class of activation functions.
+
+    Attributes
+    ----------
+    name : str
+        Registry name.
+    needs_input : bool
+        Whether ``backward`` needs the pre-activation ``Z`` (otherwise ``Z``
+        may be overwritten by ``forward``).
+    init_gain : float
+        Variance factor of the weight initialisation that suits the
+        activation: 6 gives Glorot-uniform bounds, see
+        :func:`skann.nn.layers.init_bound`.
+    """
+
+    name = None
+    needs_input = False
+    init_gain = 6.0
+    he_init = False
+
+    def forward(self, Z, out):
+        """Write ``f(Z)`` into ``out`` and return it."""
+        raise NotImplementedError
+
+    def backward(self, dA, Z, A):
+        """Multiply ``dA`` in place by ``f'(Z)`` and return it."""
+        raise NotImplementedError
+
+    def __repr__(self):
+        return f"{type(self).__name__}()"
+
+
+class Identity(Activation):
+    name = "identity"
+
+    def forward(self, Z, out):
+        if out is not Z:
+            np.copyto(out, Z)
+        return out
+
+    def backward(self, dA, Z, A):
+        return dA
+
+
+class Logistic(Activation):
+    name = "logistic"
+    init_gain = 2.0
+
+    def forward(self, Z, out):
+        return expit(Z, out=out)
+
+    def backward(self, dA, Z, A):
+        dA *= A
+        dA *= 1 - A
+        return dA
+
+
+class Tanh(Activation):
+    name = "tanh"
+
+    def forward(self, Z, out):
+        return np.tanh(Z, out=out)
+
+    def backward(self, dA, Z, A):
+        dA *= 1 - A * A
+        return dA
+
+
+class ReLU(Activation):
+    name = "relu"
+    he_init = True
+
+    def forward(self, Z, out):
+        return np.maximum(Z, 0, out=out)
+
+    def backward(self, dA, Z, A):
+        dA[A <= 0] = 0
+        return dA
+
+
+class LeakyReLU(Activation):
+    """``max(z, slope * z)`` with ``slope = 0.01``."""
+
+    name = "leaky_relu"
+    he_init = True
+    slope = 0.01
+
+    def forward(self, Z, out):
+        np.multiply(Z, self.slope, out=out, where=Z < 0)
+        if out is not Z:
+            np.copyto(out, Z, where=Z >= 0)
+        return out
+
+    def backward(self, dA, Z, A):
+        dA[A < 0] *= self.slope
+        return dA
+
+
+class ELU(Activation):
+    """``z`` for ``z > 0``, ``exp(z) - 1`` otherwise."""
+
+    name = "elu"
+    he_init = True
+
+    def forward(self, Z, out):
+        negative = Z < 0
+        if out is not Z:
+            np.copyto(out, Z)
+        np.expm1(out, out=out, where=negative)
+        return out
+
+    def backward(self, dA, Z, A):
+        negative = A < 0
+        dA[negative] *= A[negative] + 1
+        return dA
+
+
+class GELU(Activation):
+    """Gaussian error linear unit, ``z * Phi(z)`` (exact, with erf)."""
+
+    name = "gelu"
+    he_init = True
+    needs_input = True
+
+    def forward(self, Z, out):
+        np.multiply(Z, np.sqrt(0.5, dtype=Z.dtype), out=out)
+        erf(out, out=out)
+        out += 1
+        out *= Z
+        out *= 0.5
+        return out
+
+    def backward(self, dA, Z, A):
+        cdf = 0.5 * (1 + erf(Z * np.sqrt(0.5, dtype=Z.dtype)))
+        pdf = np.exp(-0.5 * Z * Z) * np.asarray(1 / np.sqrt(2 * np.pi), Z.dtype)
+        dA *= cdf + Z * pdf
+        return dA
+
+
+class Softplus(Activation):
+    """``log(1 + exp(z))``, computed without overflow."""
+
+    name = "softplus"
+
+    def forward(self, Z, out):
+        return np.logaddexp(Z, 0, out=out)
+
+    def backward(self, dA, Z, A):
+        # f'(z) = sigmoid(z) = 1 - exp(-f(z))
+        dA *= -np.expm1(-A)
+        return dA
+
+
+ACTIVATIONS = {
+    cls.name: cls
+    for cls in (Identity, Logistic, Tanh, ReLU, LeakyReLU, ELU, GELU, Softplus)
+}
+
+
+def get_activation(name):
+    """Return a new activation object from its registry name.
+
+    Parameters
+    ----------
+    name : str or Activation
+        One of ``ACTIVATIONS`` or an :class:`Activation` instance.
+
+    Returns
+    -------
+    activation : Activation
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skann.nn.activations import get_activation
+    >>> relu = get_activation("relu")
+    >>> relu.forward(np.array([-1.0, 2.0]), np.empty(2))
+    array([0., 2.])
+    """
+    if isinstance(name, Activation):
+        return name
+    try:
+        return ACTIVATIONS[name]()
+    except (KeyError, TypeError):
+        raise ValueError(
+            f"Unknown activation {name!r}; choose one of {sorted(ACTIVATIONS)}."
+        ) from None

@@ -1,0 +1,174 @@
+"""Loss functions fused with their output activation.
+
+Every loss here pairs with its canonical output activation (softmax with the
+multiclass log-loss, logistic with the binary log-loss, identity with the
+squared error, exp with the Poisson deviance), so the gradient with respect
+to the last layer's pre-activation is simply ``(P - Y) * w / sum(w)``. The
+network never differentiates the output activation separately.
+
+Loss values are weighted means over samples (``sum_i w_i l_i / sum_i w_i``)
+and sums over outputs, so that the value and the gradient agree exactly.
+"""
+
+import numpy as np
+from scipy.special import expit, xlogy
+
+__all__ = ["Loss", "LOSSES", "get_loss"]
+
+
+def _sample_mean(per_sample, sample_weight):
+    """Weighted mean over rows of a per-sample loss vector."""
+    if sample_weight is None:
+        return float(per_sample.mean())
+    return float(np.dot(per_sample, sample_weight) / sample_weight.sum())
+
+
+class Loss:
+    """Base class of losses.
+
+    Attributes
+    ----------
+    name : str
+        Registry name.
+    output_activation : str
+        Name of the activation applied to the network's last layer; matches
+        sklearn's ``out_activation_``.
+    """
+
+    name = None
+    output_activation = None
+
+    def output(self, Z, out):
+        """Apply the output activation to raw scores ``Z``, into ``out``."""
+        raise NotImplementedError
+
+    def per_sample(self, Y, P):
+        """Loss of each sample (summed over outputs), shape ``(n_samples,)``."""
+        raise NotImplementedError
+
+    def value(self, Y, P, sample_weight=None):
+        """Weighted mean loss of predictions ``P`` against targets ``Y``."""
+        return _sample_mean(self.per_sample(Y, P), sample_weight)
+
+    def gradient(self, Y, P, sample_weight=None, out=None):
+        """Gradient of :meth:`value` with respect to the raw scores.
+
+        Parameters
+        ----------
+        Y : ndarray of shape (n_samples, n_outputs)
+        P : ndarray of shape (n_samples, n_outputs)
+            Output of :meth:`output`.
+        sample_weight : ndarray of shape (n_samples,), default=None
+        out : ndarray, default=None
+            Buffer for the result; may be ``P`` itself.
+
+        Returns
+        -------
+        dZ : ndarray of shape (n_samples, n_outputs)
+        """
+        dZ = np.subtract(P, Y, out=out)
+        if sample_weight is None:
+            dZ *= np.asarray(1.0 / P.shape[0], dtype=dZ.dtype)
+        else:
+            scale = sample_weight / sample_weight.sum()
+            dZ *= scale.astype(dZ.dtype, copy=False)[:, None]
+        return dZ
+
+    def __repr__(self):
+        return f"{type(self).__name__}()"
+
+
+class LogLoss(Loss):
+    """Multiclass cross-entropy with a softmax output."""
+
+    name = "log_loss"
+    output_activation = "softmax"
+
+    def output(self, Z, out):
+        np.subtract(Z, Z.max(axis=1, keepdims=True), out=out)
+        np.exp(out, out=out)
+        out /= out.sum(axis=1, keepdims=True)
+        return out
+
+    def per_sample(self, Y, P):
+        eps = np.finfo(P.dtype).eps
+        return -xlogy(Y, np.clip(P, eps, 1)).sum(axis=1)
+
+
+class BinaryLogLoss(Loss):
+    """Binary (and multilabel) cross-entropy with a logistic output."""
+
+    name = "binary_log_loss"
+    output_activation = "logistic"
+
+    def output(self, Z, out):
+        return expit(Z, out=out)
+
+    def per_sample(self, Y, P):
+        eps = np.finfo(P.dtype).eps
+        P = np.clip(P, eps, 1 - eps)
+        return -(xlogy(Y, P) + xlogy(1 - Y, 1 - P)).sum(axis=1)
+
+
+class SquaredError(Loss):
+    """Half the squared error, with an identity output."""
+
+    name = "squared_error"
+    output_activation = "identity"
+
+    def output(self, Z, out):
+        if out is not Z:
+            np.copyto(out, Z)
+        return out
+
+    def per_sample(self, Y, P):
+        residual = P - Y
+        return 0.5 * np.einsum("ij,ij->i", residual, residual)
+
+
+class PoissonLoss(Loss):
+    """Half the Poisson deviance, with an exponential output (log link)."""
+
+    name = "poisson"
+    output_activation = "exp"
+
+    def output(self, Z, out):
+        return np.exp(Z, out=out)
+
+    def per_sample(self, Y, P):
+        return (xlogy(Y, Y / P) - Y + P).sum(axis=1)
+
+
+LOSSES = {cls.name: cls for cls in (LogLoss, BinaryLogLoss, SquaredError, PoissonLoss)}
+
+
+def get_loss(name):
+    """Return a new loss object from its registry name.
+
+    Parameters
+    ----------
+    name : str or Loss
+        One of ``LOSSES`` or a :class:`Loss` instance.
+
+    Returns
+    -------
+    loss : Loss
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skann.nn.losses import get_loss
+    >>> loss = get_loss("squared_error")
+    >>> Y, P = np.array([[1.0], [2.0]]), np.array([[1.5], [2.0]])
+    >>> loss.value(Y, P)
+    0.0625
+    >>> loss.gradient(Y, P)
+    array([[0.25],
+           [0.  ]])
+    """
+    if isinstance(name, Loss):
+        return name
+    try:
+        return LOSSES[name]()
+    except (KeyError, TypeError):
+        raise ValueError(f"Unknown loss {name!r}; choose one of {sorted(LOSSES)}.") from None
