@@ -12,18 +12,29 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._compat import Interval, Options, StrOptions, _check_sample_weight, _fit_context
+from ._threads import blas_threads_for
 from ._training import StochasticTrainer
 from .nn import ACTIVATIONS, Dense, Network, get_loss, minimize_lbfgs
 from .nn.optimizers import SGD, Adam
 
 STOCHASTIC_SOLVERS = ("sgd", "adam")
 
+# With dtype="auto", stochastic solvers compute in float32 from this many
+# weights on: there BLAS time dominates and float32 halves it. Smaller
+# networks gain nothing from float32 and keep float64's exactness (their
+# predictions do not depend on how rows are batched).
+FLOAT32_MIN_WEIGHTS = 10_000
+
+# Rows per forward pass in predict: large enough for efficient BLAS, small
+# enough that the activations stay in cache-friendly, bounded buffers.
+PREDICT_CHUNK_ROWS = 4096
+
 
 class BaseMLP(BaseEstimator, metaclass=ABCMeta):
     """Base class of skann's multi-layer perceptrons; not for direct use.
 
     Subclasses define ``_loss_name``, ``_validate_targets`` (labels to a float
-    target matrix), ``_score_for_early_stopping`` and the prediction
+    target matrix), ``_score_encoded`` and the prediction
     methods. Everything else (validation, network construction, solvers,
     early stopping, warm start, ``partial_fit``) lives here, once.
     """
@@ -71,12 +82,20 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
         """Registry name of the loss for the fitted targets."""
 
     @abstractmethod
-    def _validate_targets(self, y, incremental, classes=None):
-        """Check ``y``; fit target encoders on a first pass; return ``Y``."""
+    def _validate_targets(self, y, incremental, classes=None, sample_weight=None):
+        """Check ``y``; fit target encoders on a first pass; return ``Y``.
+
+        ``Y`` is a float matrix of shape (n_samples, n_outputs).
+        """
 
     @abstractmethod
-    def _score_for_early_stopping(self, X, Y, sample_weight):
-        """Score of the current network on encoded targets (higher is better)."""
+    def _score_encoded(self, Y, P, sample_weight):
+        """``score`` of predictions ``P`` against targets ``Y``, both encoded."""
+
+    def _validation_loss_and_score(self, X, Y, sample_weight):
+        """Loss (no penalty) and score of the network on validated data."""
+        P = self._forward(X, validate=False)
+        return self._loss.value(Y, P, sample_weight), self._score_encoded(Y, P, sample_weight)
 
     # ------------------------------------------------------------------
     # Public fitted attributes backed by the network
@@ -147,8 +166,10 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
         first_pass = not hasattr(self, "network_") or (
             not self.warm_start and not incremental
         )
-        if self.early_stopping and incremental:
-            raise ValueError("partial_fit does not support early_stopping=True.")
+        if y is None:
+            raise ValueError(
+                f"{type(self).__name__} requires y to be passed, but the target y is None."
+            )
         X = validate_data(
             self,
             X,
@@ -156,24 +177,42 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
             dtype=(np.float64, np.float32),
             reset=first_pass,
         )
-        Y = self._validate_targets(y, incremental=not first_pass, classes=classes)
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(sample_weight, X, dtype=X.dtype)
+        Y = self._validate_targets(
+            y, incremental=not first_pass, classes=classes, sample_weight=sample_weight
+        )
         if X.shape[0] != Y.shape[0]:
             raise ValueError(
                 f"X has {X.shape[0]} samples but y has {Y.shape[0]}; they must match."
             )
-        if sample_weight is not None:
-            sample_weight = _check_sample_weight(sample_weight, X, dtype=X.dtype)
+        layer_sizes = [X.shape[1], *hidden_layer_sizes, Y.shape[1]]
+        # partial_fit has no epochs to monitor: it ignores early_stopping.
+        early_stopping = self.early_stopping and not incremental
         if first_pass:
             self._random_state = check_random_state(self.random_state)
-            self._initialize(hidden_layer_sizes, X.shape[1], Y.shape[1])
+            self._initialize(layer_sizes, early_stopping)
         else:
-            self._check_architecture(hidden_layer_sizes, Y.shape[1])
+            self._check_architecture(layer_sizes)
         Y = Y.astype(self.network_.dtype, copy=False)
-        if self.solver == "lbfgs":
-            self._fit_lbfgs(X, Y, sample_weight)
-        else:
-            self._fit_stochastic(X, Y, sample_weight, incremental)
+        batch_rows = X.shape[0] if self.solver == "lbfgs" else self._batch_rows(X.shape[0])
+        with blas_threads_for(layer_sizes, batch_rows):
+            if self.solver == "lbfgs":
+                self._fit_lbfgs(X, Y, sample_weight)
+            else:
+                self._fit_stochastic(X, Y, sample_weight, incremental, early_stopping)
         return self
+
+    def _batch_rows(self, n_samples, warn=False):
+        """Minibatch size for ``n_samples`` training rows."""
+        if self.batch_size == "auto":
+            return min(200, n_samples)
+        if warn and self.batch_size > n_samples:
+            warnings.warn(
+                f"batch_size={self.batch_size} is larger than the {n_samples} "
+                "training samples; it is clipped to the sample count."
+            )
+        return int(min(self.batch_size, n_samples))
 
     def _hidden_layer_sizes(self):
         sizes = self.hidden_layer_sizes
@@ -184,32 +223,36 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
             )
         return [int(size) for size in sizes]
 
-    def _compute_dtype(self):
-        if self.dtype == "auto":
-            return np.float64 if self.solver == "lbfgs" else np.float32
-        return np.dtype(self.dtype).type
+    def _compute_dtype(self, layer_sizes):
+        """The dtype the network computes in (see the ``dtype`` parameter)."""
+        if self.dtype != "auto":
+            return np.dtype(self.dtype).type
+        n_weights = sum(a * b for a, b in zip(layer_sizes[:-1], layer_sizes[1:]))
+        if self.solver in STOCHASTIC_SOLVERS and n_weights >= FLOAT32_MIN_WEIGHTS:
+            return np.float32
+        return np.float64
 
-    def _architecture(self, hidden_layer_sizes, n_outputs):
-        return (tuple(hidden_layer_sizes), self.activation, n_outputs, self._loss_name)
+    def _architecture(self, layer_sizes):
+        return (tuple(layer_sizes), self.activation, self._loss_name)
 
-    def _initialize(self, hidden_layer_sizes, n_features, n_outputs):
+    def _initialize(self, layer_sizes, early_stopping):
         """Build a fresh network and reset the training state."""
         loss = get_loss(self._loss_name)
-        layers = [Dense(units, self.activation) for units in hidden_layer_sizes]
-        layers.append(Dense(n_outputs, "identity"))
+        layers = [Dense(units, self.activation) for units in layer_sizes[1:-1]]
+        layers.append(Dense(layer_sizes[-1], "identity"))
         network = Network(layers)
-        network.build(n_features, self._random_state, self._compute_dtype())
+        network.build(layer_sizes[0], self._random_state, self._compute_dtype(layer_sizes))
         self.network_ = network
         self._loss = loss
-        self._trained_architecture = self._architecture(hidden_layer_sizes, n_outputs)
-        self.n_outputs_ = n_outputs
-        self.n_layers_ = len(hidden_layer_sizes) + 2
+        self._trained_architecture = self._architecture(layer_sizes)
+        self.n_outputs_ = layer_sizes[-1]
+        self.n_layers_ = len(layer_sizes)
         self.out_activation_ = loss.output_activation
         self.n_iter_ = 0
         self.t_ = 0
         self.loss_curve_ = []
         self._no_improvement_count = 0
-        if self.early_stopping:
+        if early_stopping:
             self.validation_scores_ = []
             self.best_validation_score_ = -np.inf
             self.best_loss_ = None
@@ -219,18 +262,18 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
             self.best_loss_ = np.inf
         self._optimizer = None
 
-    def _check_architecture(self, hidden_layer_sizes, n_outputs):
-        wanted = self._architecture(hidden_layer_sizes, n_outputs)
+    def _check_architecture(self, layer_sizes):
+        wanted = self._architecture(layer_sizes)
         if wanted != self._trained_architecture:
             raise ValueError(
                 "warm_start and partial_fit continue training the same network, "
-                f"but its architecture (hidden_layer_sizes, activation, n_outputs, "
-                f"loss) changed from {self._trained_architecture} to {wanted}. "
-                "Set warm_start=False (or call fit) to train a new network."
+                "but its architecture (layer sizes from input to output, "
+                f"activation, loss) changed from {self._trained_architecture} to "
+                f"{wanted}. Set warm_start=False (or call fit) to train a new network."
             )
-        if self.network_.dtype != self._compute_dtype():
+        if self.network_.dtype != self._compute_dtype(layer_sizes):
             raise ValueError(
-                f"The network was trained in {self.network_.dtype}; a changed "
+                f"The network was trained in {self.network_.dtype.name}; a changed "
                 "dtype or solver cannot continue it. Set warm_start=False."
             )
 
@@ -262,7 +305,7 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
         n_effective = X.shape[0] if sample_weight is None else sample_weight.sum()
         loss += 0.5 * self.alpha * network.penalty() / n_effective
         network.add_penalty_gradient(self.alpha / n_effective)
-        return loss
+        return float(loss)
 
     def _fit_lbfgs(self, X, Y, sample_weight):
         X = _as_compute_dtype(X, self.network_.dtype)
@@ -294,10 +337,10 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
                 ConvergenceWarning,
             )
 
-    def _fit_stochastic(self, X, Y, sample_weight, incremental):
+    def _fit_stochastic(self, X, Y, sample_weight, incremental, early_stopping):
         if self._optimizer is None or not (incremental or self.warm_start):
             self._optimizer = self._make_optimizer()
-        trainer = StochasticTrainer(self, X, Y, sample_weight)
+        trainer = StochasticTrainer(self, X, Y, sample_weight, early_stopping)
         trainer.run(max_epochs=1 if incremental else self.max_iter)
         if not incremental and self.n_iter_ == self.max_iter and not trainer.stopped:
             warnings.warn(
@@ -324,7 +367,9 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
     def _raw_scores(self, X):
         """Raw scores for already validated X, in X's float dtype."""
         out = np.empty((X.shape[0], self.n_outputs_), dtype=X.dtype)
-        return self.network_.predict(X, out)
+        layer_sizes = self._trained_architecture[0]
+        with blas_threads_for(layer_sizes, min(X.shape[0], PREDICT_CHUNK_ROWS)):
+            return self.network_.predict(X, out, batch_size=PREDICT_CHUNK_ROWS)
 
     def _forward(self, X, validate=True):
         """Output-activated predictions in the encoded target space."""

@@ -1,17 +1,21 @@
 """MLPClassifier: the classification face of the engine."""
 
 import numpy as np
-from scipy.special import log_expit, log_softmax
 from sklearn.base import ClassifierMixin
 from sklearn.metrics import accuracy_score
 from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
-from sklearn.utils.validation import column_or_1d
+from sklearn.utils.validation import check_is_fitted, column_or_1d
 
 from ._base import BaseMLP
 from ._compat import _fit_context
 from ._docstrings import MLP_ATTRIBUTES, MLP_PARAMETERS, fill_doc
+
+
+def binarizer_is_single_label(binarizer):
+    """Whether the fitted LabelBinarizer encodes one label per sample."""
+    return binarizer.y_type_ != "multilabel-indicator"
 
 
 @fill_doc(parameters=MLP_PARAMETERS, attributes=MLP_ATTRIBUTES)
@@ -115,7 +119,7 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
             return "log_loss"
         return "binary_log_loss"
 
-    def _validate_targets(self, y, incremental, classes=None):
+    def _validate_targets(self, y, incremental, classes=None, sample_weight=None):
         y = np.asarray(y) if not hasattr(y, "iloc") else y.to_numpy()
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
@@ -126,7 +130,7 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
             else:
                 labels = y
             binarizer = LabelBinarizer().fit(labels)
-            if len(binarizer.classes_) < 2 and binarizer.y_type_ != "multilabel-indicator":
+            if len(binarizer.classes_) < 2 and binarizer_is_single_label(binarizer):
                 raise ValueError(
                     f"MLPClassifier needs samples of at least 2 classes in the data, "
                     f"but the data contains only one class: {binarizer.classes_[0]!r}."
@@ -135,11 +139,25 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
             self.classes_ = binarizer.classes_
         else:
             self._check_known_labels(y)
-        return self._label_binarizer.transform(y).astype(np.float64, copy=False)
+        Y = self._label_binarizer.transform(y).astype(np.float64, copy=False)
+        if sample_weight is not None and binarizer_is_single_label(self._label_binarizer):
+            self._check_weighted_classes(Y, sample_weight)
+        return Y
+
+    def _check_weighted_classes(self, Y, sample_weight):
+        weighted = sample_weight > 0
+        if Y.shape[1] == 1:
+            present = np.unique(Y[weighted, 0])
+        else:
+            present = np.unique(Y[weighted].argmax(axis=1))
+        if len(present) < 2:
+            raise ValueError(
+                "Only one class has samples with non-zero sample_weight; "
+                "MLPClassifier needs samples of at least 2 classes."
+            )
 
     def _check_known_labels(self, y):
-        binarizer = self._label_binarizer
-        if binarizer.y_type_ == "multilabel-indicator":
+        if not binarizer_is_single_label(self._label_binarizer):
             if type_of_target(y) != "multilabel-indicator" or y.shape[1] != len(self.classes_):
                 raise ValueError(
                     f"y must be a multilabel indicator matrix with {len(self.classes_)} "
@@ -155,12 +173,11 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
             )
 
     def _stratification(self, Y):
-        if self._label_binarizer.y_type_ == "multilabel-indicator":
+        if not binarizer_is_single_label(self._label_binarizer):
             return None
         return Y.argmax(axis=1) if Y.shape[1] > 1 else Y[:, 0]
 
-    def _score_for_early_stopping(self, X, Y, sample_weight):
-        proba = self._forward(X, validate=False)
+    def _score_encoded(self, Y, proba, sample_weight):
         return accuracy_score(
             self._label_binarizer.inverse_transform(Y),
             self._label_binarizer.inverse_transform(proba),
@@ -214,6 +231,7 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         -------
         y : ndarray of shape (n_samples,) or (n_samples, n_classes)
         """
+        check_is_fitted(self, "network_")
         return self._label_binarizer.inverse_transform(self._forward(X))
 
     def predict_proba(self, X):
@@ -230,12 +248,17 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
             is the independent probability of its label.
         """
         proba = self._forward(X)
-        if self.n_outputs_ == 1 and self._label_binarizer.y_type_ == "binary":
+        if self._loss_name == "log_loss":
+            return proba
+        # Independent logistic outputs: keep them strictly inside (0, 1).
+        tiny = np.finfo(proba.dtype).tiny
+        np.clip(proba, tiny, 1 - np.finfo(proba.dtype).epsneg, out=proba)
+        if self._label_binarizer.y_type_ == "binary":
             return np.hstack([1 - proba, proba])
         return proba
 
     def predict_log_proba(self, X):
-        """Logarithm of :meth:`predict_proba`, computed stably from the scores.
+        """Logarithm of :meth:`predict_proba`.
 
         Parameters
         ----------
@@ -245,12 +268,8 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         -------
         log_proba : ndarray of shape (n_samples, n_classes)
         """
-        scores = self._scores(X)
-        if self._loss_name == "log_loss":
-            return log_softmax(scores, axis=1)
-        if self._label_binarizer.y_type_ == "binary":
-            return np.hstack([log_expit(-scores), log_expit(scores)])
-        return log_expit(scores)
+        with np.errstate(divide="ignore"):
+            return np.log(self.predict_proba(X))
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

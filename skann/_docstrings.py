@@ -60,9 +60,12 @@ hidden_layer_sizes : array-like of shape (n_layers - 2,), default=(100,)
 
     early_stopping : bool, default=False
         Hold out ``validation_fraction`` of the training data (stratified
-        for single-output classification), stop when its score has not
+        for single-label classification), stop when the loss on it has not
         improved by ``tol`` for ``n_iter_no_change`` epochs, and restore
-        the best weights. Stochastic solvers only.
+        the weights of the lowest validation loss. The held-out rows are
+        chosen by content, so duplicated rows never straddle the split and
+        integer sample weights act exactly like repeated rows. Stochastic
+        solvers only; ``partial_fit`` ignores it (it runs one epoch).
 
     validation_fraction : float, default=0.1
         Fraction held out for early stopping, in [0, 1).
@@ -99,10 +102,12 @@ loss_ : float
         Loss after each epoch (stochastic solvers) or iteration (lbfgs).
 
     validation_scores_ : list of float or None
-        Score on the held-out set after each epoch, with early stopping.
+        Score (accuracy, or R²) on the held-out set after each epoch, with
+        early stopping.
 
     best_validation_score_ : float or None
-        Best of ``validation_scores_``, with early stopping.
+        Validation score of the restored weights (those of the lowest
+        validation loss), with early stopping.
 
     t_ : int
         Number of training samples seen by the solver.

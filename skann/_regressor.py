@@ -2,9 +2,8 @@
 
 import numpy as np
 from sklearn.base import RegressorMixin
-from sklearn.metrics import r2_score
 from sklearn.utils.metaestimators import available_if
-from sklearn.utils.validation import check_array, column_or_1d
+from sklearn.utils.validation import check_array, check_is_fitted, column_or_1d
 
 from ._base import BaseMLP
 from ._compat import StrOptions, _fit_context
@@ -132,7 +131,7 @@ class MLPRegressor(RegressorMixin, BaseMLP):
     def _loss_name(self):
         return self.loss
 
-    def _validate_targets(self, y, incremental, classes=None):
+    def _validate_targets(self, y, incremental, classes=None, sample_weight=None):
         y = check_array(y, ensure_2d=False, dtype=np.float64, input_name="y")
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
@@ -143,7 +142,7 @@ class MLPRegressor(RegressorMixin, BaseMLP):
                 f"values (min {Y.min():g}). Use loss='squared_error' or shift y."
             )
         if not incremental:
-            self._fit_target_scaling(Y)
+            self._fit_target_scaling(Y, sample_weight)
         elif Y.shape[1] != self.target_mean_.shape[0]:
             raise ValueError(
                 f"y has {Y.shape[1]} outputs but the model was trained with "
@@ -151,25 +150,26 @@ class MLPRegressor(RegressorMixin, BaseMLP):
             )
         return (Y - self.target_mean_) / self.target_scale_
 
-    def _fit_target_scaling(self, Y):
+    def _fit_target_scaling(self, Y, sample_weight):
+        """Learn the target's (weighted) location and scale."""
         n_outputs = Y.shape[1]
         self.target_mean_ = np.zeros(n_outputs)
         self.target_scale_ = np.ones(n_outputs)
-        if not self.scale_target:
+        if not self.scale_target or (sample_weight is not None and not sample_weight.any()):
             return
+        mean = np.average(Y, axis=0, weights=sample_weight)
         if self.loss == "poisson":
-            mean = Y.mean(axis=0)
             self.target_scale_ = np.where(mean > 0, mean, 1.0)
-        else:
-            self.target_mean_ = Y.mean(axis=0)
-            std = Y.std(axis=0)
-            self.target_scale_ = np.where(std > np.finfo(np.float64).eps * 1e3, std, 1.0)
+            return
+        std = np.sqrt(np.average((Y - mean) ** 2, axis=0, weights=sample_weight))
+        self.target_mean_ = mean
+        self.target_scale_ = np.where(std > 1e-12 * (1 + np.abs(mean)), std, 1.0)
 
     def _stratification(self, Y):
         return None
 
-    def _score_for_early_stopping(self, X, Y, sample_weight):
-        return r2_score(Y, self._forward(X, validate=False), sample_weight=sample_weight)
+    def _score_encoded(self, Y, prediction, sample_weight):
+        return _r2(Y, prediction, sample_weight)
 
     @available_if(BaseMLP._check_stochastic_solver)
     @_fit_context(prefer_skip_nested_validation=True)
@@ -200,6 +200,7 @@ class MLPRegressor(RegressorMixin, BaseMLP):
         -------
         y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
         """
+        check_is_fitted(self, "network_")
         prediction = self._forward(X)
         prediction *= self.target_scale_
         prediction += self.target_mean_
@@ -214,3 +215,20 @@ class MLPRegressor(RegressorMixin, BaseMLP):
         if self.loss == "poisson":
             tags.target_tags.positive_only = True
         return tags
+
+
+def _r2(Y, P, sample_weight):
+    """Weighted R², averaged over outputs, finite for any number of rows.
+
+    As ``sklearn.metrics.r2_score(force_finite=True)``, but a single row (or
+    rows of one repeated target) scores 0 instead of NaN, so that a sample
+    of weight k scores like k copies of it.
+    """
+    weight = np.ones(len(Y)) if sample_weight is None else sample_weight
+    weight = weight[:, None]
+    mean = (weight * Y).sum(axis=0) / weight.sum()
+    residual = (weight * (Y - P) ** 2).sum(axis=0)
+    total = (weight * (Y - mean) ** 2).sum(axis=0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        score = np.where(total > 0, 1 - residual / total, np.where(residual > 0, 0.0, 1.0))
+    return float(score.mean())

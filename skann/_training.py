@@ -9,7 +9,65 @@ indices, not of the data.
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.model_selection import train_test_split
+
+
+def held_out_rows(X, Y, sample_weight, fraction, strata, random_state):
+    """Rows to hold out for early stopping, chosen by content.
+
+    Each row gets a pseudo-random key that depends only on its values (a
+    random projection of X and Y); within each stratum, rows are taken in
+    key order until they carry ``fraction`` of the stratum's weight, and at
+    least 2 rows are held out. Identical rows share a key, so they always
+    land on the same side: duplicates never leak from training into
+    validation, and a sample of integer weight ``k`` is split exactly as
+    ``k`` repeated copies of it would be.
+
+    Parameters
+    ----------
+    X : {ndarray, sparse matrix} of shape (n_samples, n_features)
+    Y : ndarray of shape (n_samples, n_outputs)
+    sample_weight : ndarray of shape (n_samples,) or None
+    fraction : float
+    strata : ndarray of shape (n_samples,) or None
+        Class of each row, to stratify by; None for one stratum.
+    random_state : RandomState
+
+    Returns
+    -------
+    held_out : ndarray of int
+        Sorted row indices.
+    """
+    n_samples = X.shape[0]
+    weight = np.ones(n_samples) if sample_weight is None else sample_weight
+    keys = np.asarray(X @ random_state.uniform(-1, 1, X.shape[1])).ravel()
+    keys = keys + Y @ random_state.uniform(-1, 1, Y.shape[1])
+    strata = np.zeros(n_samples) if strata is None else strata
+    held_out = []
+    for stratum in np.unique(strata):
+        rows = np.flatnonzero(strata == stratum)
+        rows = rows[np.argsort(keys[rows], kind="stable")]
+        cumulative = np.cumsum(weight[rows])
+        target = fraction * cumulative[-1]
+        if target <= 0:
+            continue
+        last = min(np.searchsorted(cumulative, target, side="left"), len(rows) - 1)
+        # Rows tied with the last one taken (duplicates) go along with it.
+        cut = np.searchsorted(keys[rows], keys[rows[last]], side="right")
+        held_out.append(rows[:cut])
+    held_out = np.sort(np.concatenate(held_out)) if held_out else np.array([], np.intp)
+    # At least 2 samples, a row of integer weight k counting as k samples.
+    if 0 < _n_samples_held(weight, held_out) < 2:
+        for row in np.argsort(keys, kind="stable"):
+            if row not in held_out and weight[row] > 0:
+                held_out = np.sort(np.append(held_out, row))
+                break
+    return held_out.astype(np.intp)
+
+
+def _n_samples_held(weight, rows):
+    """Samples in ``rows``, a row of weight ``w > 0`` counting ``max(w, 1)``."""
+    held = weight[rows]
+    return float(np.maximum(held[held > 0], 1).sum())
 
 
 class StochasticTrainer:
@@ -26,46 +84,46 @@ class StochasticTrainer:
     sample_weight : ndarray of shape (n_samples,) or None
     """
 
-    def __init__(self, estimator, X, Y, sample_weight):
+    def __init__(self, estimator, X, Y, sample_weight, early_stopping):
         self.estimator = estimator
+        self.early_stopping = early_stopping
         self.X, self.Y, self.sample_weight = X, Y, sample_weight
         self.dtype = estimator.network_.dtype
         self.stopped = False
         indices = np.arange(X.shape[0])
-        if estimator.early_stopping:
+        if early_stopping:
             indices, self.validation = self._split(indices)
+            if estimator.validation_scores_ is None:  # after a partial_fit
+                estimator.validation_scores_ = []
+                estimator.best_validation_score_ = -np.inf
+            self._best_validation_loss = np.inf
+            self._best_params = estimator.network_.params.copy()
+        elif estimator.best_loss_ is None:  # after an early-stopped fit
+            estimator.best_loss_ = np.inf
         self.train_indices = indices
-        n_train = len(indices)
-        if estimator.batch_size == "auto":
-            self.batch_size = min(200, n_train)
-        else:
-            self.batch_size = int(np.clip(estimator.batch_size, 1, n_train))
+        self.batch_size = estimator._batch_rows(len(indices), warn=True)
         self._buffers = {}
 
     def _split(self, indices):
+        """Row indices for training, and the held-out (X, Y, weight)."""
         estimator = self.estimator
-        stratify = estimator._stratification(self.Y)
-        try:
-            train, held_out = train_test_split(
-                indices,
-                test_size=estimator.validation_fraction,
-                random_state=estimator._random_state,
-                stratify=stratify,
-            )
-        except ValueError:
-            if stratify is None:
-                raise
-            # Too few members of some class to stratify: split at random.
-            train, held_out = train_test_split(
-                indices,
-                test_size=estimator.validation_fraction,
-                random_state=estimator._random_state,
-            )
-        if len(held_out) < 2:
+        if estimator.validation_fraction == 0:
+            raise ValueError("early_stopping=True needs validation_fraction > 0.")
+        held_out = held_out_rows(
+            self.X,
+            self.Y,
+            self.sample_weight,
+            estimator.validation_fraction,
+            estimator._stratification(self.Y),
+            estimator._random_state,
+        )
+        train = np.setdiff1d(indices, held_out, assume_unique=True)
+        weight = np.ones(len(indices)) if self.sample_weight is None else self.sample_weight
+        if _n_samples_held(weight, held_out) < 2 or len(train) < 1:
             raise ValueError(
-                "The validation set is too small for early stopping "
-                f"({len(held_out)} sample). Increase validation_fraction or "
-                "provide more samples."
+                f"{len(indices)} samples are too few for early stopping, which "
+                "needs at least 2 held-out samples and 1 training sample. "
+                "Provide more samples or set early_stopping=False."
             )
         weight = None if self.sample_weight is None else self.sample_weight[held_out]
         return train, (self.X[held_out], self.Y[held_out], weight)
@@ -90,7 +148,7 @@ class StochasticTrainer:
                 break
             if plateau:
                 estimator._no_improvement_count = 0
-        if estimator.early_stopping:
+        if self.early_stopping:
             estimator.network_.params[...] = self._best_params
 
     def _epoch(self):
@@ -135,16 +193,20 @@ class StochasticTrainer:
     def _plateau(self):
         """Update the no-improvement count; True once it passes the limit."""
         estimator = self.estimator
-        if estimator.early_stopping:
-            score = estimator._score_for_early_stopping(*self.validation)
+        if self.early_stopping:
+            # Stop on the validation loss, which keeps improving while the
+            # accuracy of a small held-out set sits on a plateau; report the
+            # score (accuracy or R²) as sklearn does.
+            loss, score = estimator._validation_loss_and_score(*self.validation)
             estimator.validation_scores_.append(score)
-            if score < estimator.best_validation_score_ + estimator.tol:
+            if loss > self._best_validation_loss - estimator.tol:
                 estimator._no_improvement_count += 1
             else:
                 estimator._no_improvement_count = 0
-            if score > estimator.best_validation_score_ or not hasattr(self, "_best_params"):
-                estimator.best_validation_score_ = max(score, estimator.best_validation_score_)
-                self._best_params = estimator.network_.params.copy()
+            if loss < self._best_validation_loss:
+                self._best_validation_loss = loss
+                estimator.best_validation_score_ = score
+                np.copyto(self._best_params, estimator.network_.params)
         else:
             if estimator.loss_ > estimator.best_loss_ - estimator.tol:
                 estimator._no_improvement_count += 1

@@ -23,16 +23,25 @@ class Activation:
     needs_input : bool
         Whether ``backward`` needs the pre-activation ``Z`` (otherwise ``Z``
         may be overwritten by ``forward``).
+    init : {"glorot_uniform", "he_uniform"}
+        The weight initialisation that ``Dense(init="auto")`` uses with it.
     init_gain : float
-        Variance factor of the weight initialisation that suits the
-        activation: 6 gives Glorot-uniform bounds, see
+        Gain of the Glorot-uniform bound, ``sqrt(gain / (fan_in + fan_out))``
+        (6, or 2 for the logistic, as sklearn); see
         :func:`skann.nn.layers.init_bound`.
+
+    Notes
+    -----
+    Every built-in activation, the ReLU family included, prefers
+    Glorot-uniform: on the small tabular sets we measure (digits, wine,
+    breast_cancer, diabetes; 200 Adam epochs) He-uniform scored lower for
+    ReLU. ``Dense(init="he_uniform")`` is there for deep ReLU stacks.
     """
 
     name = None
     needs_input = False
+    init = "glorot_uniform"
     init_gain = 6.0
-    he_init = False
 
     def forward(self, Z, out):
         """Write ``f(Z)`` into ``out`` and return it."""
@@ -84,7 +93,6 @@ class Tanh(Activation):
 
 class ReLU(Activation):
     name = "relu"
-    he_init = True
 
     def forward(self, Z, out):
         return np.maximum(Z, 0, out=out)
@@ -98,7 +106,6 @@ class LeakyReLU(Activation):
     """``max(z, slope * z)`` with ``slope = 0.01``."""
 
     name = "leaky_relu"
-    he_init = True
     slope = 0.01
 
     def forward(self, Z, out):
@@ -116,7 +123,6 @@ class ELU(Activation):
     """``z`` for ``z > 0``, ``exp(z) - 1`` otherwise."""
 
     name = "elu"
-    he_init = True
 
     def forward(self, Z, out):
         negative = Z < 0
@@ -135,7 +141,6 @@ class GELU(Activation):
     """Gaussian error linear unit, ``z * Phi(z)`` (exact, with erf)."""
 
     name = "gelu"
-    he_init = True
     needs_input = True
 
     def forward(self, Z, out):

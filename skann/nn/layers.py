@@ -12,20 +12,25 @@ import scipy.sparse as sp
 
 from .activations import get_activation
 
-__all__ = ["Layer", "Dense", "init_bound"]
+__all__ = ["INITS", "Layer", "Dense", "init_bound"]
 
 
-def init_bound(fan_in, fan_out, activation):
-    """Half-width of the uniform weight initialisation.
+INITS = ("auto", "glorot_uniform", "he_uniform")
 
-    Glorot-uniform, ``sqrt(gain / (fan_in + fan_out))``, with the gain that
-    sklearn uses (6, or 2 for the logistic activation); He-uniform,
-    ``sqrt(6 / fan_in)``, for the ReLU family.
+
+def init_bound(fan_in, fan_out, activation, init="auto"):
+    """Half-width of the uniform initialisation of weights and biases.
+
+    ``"glorot_uniform"``: ``sqrt(gain / (fan_in + fan_out))`` with the
+    activation's gain (6, or 2 for the logistic activation, as sklearn);
+    ``"he_uniform"``: ``sqrt(6 / fan_in)``; ``"auto"``: the activation's
+    preference (``Activation.init``).
 
     Parameters
     ----------
     fan_in, fan_out : int
     activation : Activation
+    init : {"auto", "glorot_uniform", "he_uniform"}, default="auto"
 
     Returns
     -------
@@ -37,12 +42,16 @@ def init_bound(fan_in, fan_out, activation):
     >>> from skann.nn.layers import init_bound
     >>> round(init_bound(4, 2, get_activation("tanh")), 4)
     1.0
-    >>> round(init_bound(6, 2, get_activation("relu")), 4)
+    >>> round(init_bound(6, 2, get_activation("relu"), "he_uniform"), 4)
     1.0
     """
-    if activation.he_init:
+    if init == "auto":
+        init = activation.init
+    if init == "he_uniform":
         return float(np.sqrt(6.0 / fan_in))
-    return float(np.sqrt(activation.init_gain / (fan_in + fan_out)))
+    if init == "glorot_uniform":
+        return float(np.sqrt(activation.init_gain / (fan_in + fan_out)))
+    raise ValueError(f"Unknown init {init!r}; choose one of {INITS}.")
 
 
 class Layer:
@@ -99,6 +108,9 @@ class Dense(Layer):
         Number of neurons (output width).
     activation : str or Activation, default="identity"
         Activation ``f``; see :data:`skann.nn.activations.ACTIVATIONS`.
+    init : {"auto", "glorot_uniform", "he_uniform"}, default="auto"
+        Uniform initialisation of weights and biases; see
+        :func:`init_bound`.
 
     Attributes
     ----------
@@ -121,12 +133,13 @@ class Dense(Layer):
 
     decay = (True, False)
 
-    def __init__(self, units, activation="identity"):
+    def __init__(self, units, activation="identity", init="auto"):
         self.units = units
         self.activation = get_activation(activation)
+        self.init = init
 
     def build(self, n_in, rng, dtype):
-        bound = init_bound(n_in, self.units, self.activation)
+        bound = init_bound(n_in, self.units, self.activation, self.init)
         weights = rng.uniform(-bound, bound, (n_in, self.units)).astype(dtype)
         bias = rng.uniform(-bound, bound, self.units).astype(dtype)
         self.params = [weights, bias]
