@@ -39,7 +39,10 @@ class Loss:
     output_activation = None
 
     def output(self, Z, out):
-        """Apply the output activation to raw scores ``Z``, into ``out``."""
+        """Apply the output activation to raw scores ``Z``, into ``out``.
+
+        ``out`` may be ``Z`` itself (in place) or ``None`` (a new array).
+        """
         raise NotImplementedError
 
     def per_sample(self, Y, P):
@@ -117,6 +120,8 @@ class SquaredError(Loss):
     output_activation = "identity"
 
     def output(self, Z, out):
+        if out is None:
+            return Z.copy()
         if out is not Z:
             np.copyto(out, Z)
         return out
