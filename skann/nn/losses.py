@@ -88,7 +88,7 @@ class LogLoss(Loss):
     output_activation = "softmax"
 
     def output(self, Z, out):
-        np.subtract(Z, Z.max(axis=1, keepdims=True), out=out)
+        out = np.subtract(Z, Z.max(axis=1, keepdims=True), out=out)
         np.exp(out, out=out)
         out /= out.sum(axis=1, keepdims=True)
         return out
