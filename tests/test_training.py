@@ -241,9 +241,10 @@ def test_early_stopping_records_and_stops(estimator_class):
 
 
 @pytest.mark.parametrize("estimator_class", ESTIMATORS)
-def test_best_validation_score_is_the_max_of_validation_scores(estimator_class):
+@pytest.mark.parametrize("seed", [0, 1])
+def test_best_validation_score_is_the_max_of_validation_scores(estimator_class, seed):
     # sklearn's meaning: the best score seen, whose weights are restored.
-    X, y = _data(estimator_class, n_samples=200)
+    X, y = _data(estimator_class, n_samples=200, seed=seed)
     estimator = estimator_class(
         hidden_layer_sizes=(10,), early_stopping=True, learning_rate_init=0.01, max_iter=500, random_state=0
     ).fit(X, y)
