@@ -1,13 +1,15 @@
 """skann: neural networks for scikit-learn, on plain numpy.
 
 Estimators that train layered networks by backpropagation and fit every
-scikit-learn workflow: :class:`MLPClassifier` and :class:`MLPRegressor`.
+scikit-learn workflow: :class:`MLPClassifier` and :class:`MLPRegressor`, and
+:class:`AutoEncoder` to learn from X alone.
 The engine they run on is :mod:`skann.nn`.
 """
 
+from ._autoencoder import AutoEncoder
 from ._classifier import MLPClassifier
 from ._regressor import MLPRegressor
 
 __version__ = "0.1.0"
 
-__all__ = ["MLPClassifier", "MLPRegressor", "__version__"]
+__all__ = ["AutoEncoder", "MLPClassifier", "MLPRegressor", "__version__"]

@@ -161,7 +161,7 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
             )
         return True
 
-    def _fit(self, X, y, sample_weight, incremental, classes=None):
+    def _fit(self, X, y, sample_weight, incremental, classes=None, train=True):
         hidden_layer_sizes = self._hidden_layer_sizes()
         first_pass = not hasattr(self, "network_") or (
             not self.warm_start and not incremental
@@ -194,6 +194,8 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
             self._initialize(layer_sizes, early_stopping)
         else:
             self._check_architecture(layer_sizes)
+        if not train:  # validated and built only (AutoEncoder.init_network)
+            return self
         Y = Y.astype(self.network_.dtype, copy=False)
         batch_rows = X.shape[0] if self.solver == "lbfgs" else self._batch_rows(X.shape[0])
         with blas_threads_for(layer_sizes, batch_rows):

@@ -1,0 +1,499 @@
+"""AutoEncoder: a transformer learnt from X alone, and pre-training for MLPs.
+
+The autoencoder is a :class:`~skann._base.BaseMLP` that regresses X onto
+itself through a bottleneck, so fitting, ``partial_fit``, the solvers, warm
+start and early stopping are the estimators' own machinery, not a copy.
+"""
+
+from numbers import Real
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.validation import check_array, check_is_fitted, validate_data
+
+from ._base import PREDICT_CHUNK_ROWS, BaseMLP
+from ._compat import Interval, _check_sample_weight, _fit_context
+from ._docstrings import MLP_ATTRIBUTES, MLP_PARAMETERS, fill_doc
+from ._regressor import _r2
+from ._threads import blas_threads_for
+
+# The MLP parameters from ``activation`` on mean the same here; the
+# autoencoder documents ``hidden_layer_sizes`` itself.
+_SHARED_PARAMETERS = MLP_PARAMETERS[MLP_PARAMETERS.index("activation :") :]
+
+_ACCEPT_SPARSE = ["csr", "csc"]
+_FLOAT_DTYPES = (np.float64, np.float32)
+
+
+@fill_doc(parameters=_SHARED_PARAMETERS, attributes=MLP_ATTRIBUTES)
+class AutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseMLP):
+    """Autoencoder: a neural network that learns a compact code for X.
+
+    An encoder of hidden layers of widths ``hidden_layer_sizes`` maps X to a
+    code (the last of them); a decoder mirroring the encoder maps the code
+    back to X. Both are trained together to reconstruct X with the squared
+    error, on features standardised inside the estimator
+    (``scale_target=True``) so that every feature counts equally.
+    ``transform`` returns the code, ``inverse_transform`` decodes codes.
+
+    The encoder is also a pre-trained start for a classifier or regressor
+    trained on few labels: see :meth:`init_network`.
+
+    Parameters
+    ----------
+    hidden_layer_sizes : array-like of shape (n_encoder_layers,), \
+default=(100, 16)
+        Widths of the encoder's hidden layers; the last one is the code
+        (the number of output features of ``transform``). The decoder has
+        the same widths in reverse order (without repeating the code), then
+        an output layer of ``n_features_in_`` units. An int is one layer.
+
+    {parameters}
+
+    scale_target : bool, default=True
+        Reconstruct standardised features (each feature's mean removed and
+        divided by its standard deviation, learnt on the first ``fit`` /
+        ``partial_fit`` call) instead of raw ones, so that features of large
+        variance do not dominate the loss. ``inverse_transform`` undoes the
+        scaling. The input of the encoder is not scaled: standardise X
+        beforehand (e.g. ``StandardScaler`` in a pipeline), as for any MLP.
+
+    noise : float, default=0.0
+        Standard deviation of the Gaussian noise added to the encoder's
+        input (in the units of X) in every training step, while the target
+        stays the clean X: a denoising autoencoder, whose codes are usually
+        the better start for a classifier (see :meth:`init_network`). The
+        stochastic solvers draw new noise for every minibatch; lbfgs draws
+        it once per ``fit``. 0 trains a plain autoencoder.
+
+    Attributes
+    ----------
+    target_mean_ : ndarray of shape (n_features_in_,)
+        Offset removed from each reconstructed feature (zeros without
+        ``scale_target``).
+
+    target_scale_ : ndarray of shape (n_features_in_,)
+        Factor each reconstructed feature was divided by.
+
+    {attributes}
+
+    See Also
+    --------
+    sklearn.decomposition.PCA : The linear counterpart.
+    MLPClassifier : A classifier that can start from the encoder.
+
+    Notes
+    -----
+    The network has layer widths ``[n_features, h_1, ..., h_k, ...,
+    h_1, n_features]`` with ``h_k`` the code width; every hidden layer,
+    the code included, uses ``activation``, and the output is linear. The
+    loss of a batch of :math:`n` rows is
+
+    .. math:: \\frac{{1}}{{2n}} \\sum_i \\lVert z_i - g(f(x_i)) \\rVert^2
+              + \\frac{{\\alpha}}{{2n}} \\lVert W \\rVert^2,
+
+    with :math:`z_i` the standardised row, :math:`f` the encoder and
+    :math:`g` the decoder. :meth:`score` is the coefficient of
+    determination :math:`R^2` of the reconstruction, averaged over features.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> from skann import AutoEncoder
+    >>> X = StandardScaler().fit_transform(load_digits().data)
+    >>> ae = AutoEncoder(hidden_layer_sizes=(64, 16), max_iter=30, random_state=0)
+    >>> codes = ae.fit_transform(X)
+    >>> codes.shape
+    (1797, 16)
+    >>> ae.inverse_transform(codes).shape
+    (1797, 64)
+    >>> ae.get_feature_names_out()[:3].tolist()
+    ['autoencoder0', 'autoencoder1', 'autoencoder2']
+    >>> ae.score(X) > 0.5
+    True
+    """
+
+    _parameter_constraints: dict = {
+        **BaseMLP._parameter_constraints,
+        "scale_target": ["boolean"],
+        "noise": [Interval(Real, 0, None, closed="left")],
+    }
+
+    # Reconstruction has no labels to leave out: BaseMLP's semi-supervised
+    # training never applies.
+    semi_supervised = None
+
+    def __init__(
+        self,
+        hidden_layer_sizes=(100, 16),
+        activation="relu",
+        *,
+        solver="adam",
+        alpha=0.0001,
+        batch_size="auto",
+        learning_rate="constant",
+        learning_rate_init=0.001,
+        power_t=0.5,
+        max_iter=200,
+        shuffle=True,
+        random_state=None,
+        tol=1e-4,
+        verbose=False,
+        warm_start=False,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        early_stopping=False,
+        validation_fraction=0.1,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        n_iter_no_change=10,
+        max_fun=15000,
+        dtype="auto",
+        scale_target=True,
+        noise=0.0,
+    ):
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.solver = solver
+        self.alpha = alpha
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.learning_rate_init = learning_rate_init
+        self.power_t = power_t
+        self.max_iter = max_iter
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.tol = tol
+        self.verbose = verbose
+        self.warm_start = warm_start
+        self.momentum = momentum
+        self.nesterovs_momentum = nesterovs_momentum
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.n_iter_no_change = n_iter_no_change
+        self.max_fun = max_fun
+        self.dtype = dtype
+        self.scale_target = scale_target
+        self.noise = noise
+
+    # ------------------------------------------------------------------
+    # BaseMLP hooks: a regressor of X onto standardised X
+    # ------------------------------------------------------------------
+    @property
+    def _loss_name(self):
+        return "squared_error"
+
+    def _encoder_sizes(self):
+        return super()._hidden_layer_sizes()
+
+    def _hidden_layer_sizes(self):
+        encoder = self._encoder_sizes()
+        return encoder + encoder[-2::-1]
+
+    def _validate_targets(self, y, incremental, classes=None, sample_weight=None):
+        # ``y`` is X itself: ``_fit`` has validated it already as X.
+        target = _dense(check_array(y, accept_sparse=True, dtype=_FLOAT_DTYPES))
+        if not incremental:
+            self.target_mean_, self.target_scale_ = _standardization(
+                target, sample_weight, self.scale_target
+            )
+        return self._standardized(target)
+
+    def _standardized(self, target):
+        """The dense float64 ``target`` scaled in place as the network's target."""
+        target -= self.target_mean_
+        target /= self.target_scale_
+        return target
+
+    def _loss_and_gradient(self, X, Y, sample_weight):
+        if self.noise > 0 and self.solver != "lbfgs":
+            X = self._corrupted(X)
+        return super()._loss_and_gradient(X, Y, sample_weight)
+
+    def _fit_lbfgs(self, X, Y, sample_weight):
+        if self.noise > 0:
+            X = self._corrupted(X)
+        return super()._fit_lbfgs(X, Y, sample_weight)
+
+    def _corrupted(self, X):
+        """A dense copy of X with Gaussian noise of std ``noise`` added."""
+        X = X.toarray() if sp.issparse(X) else X
+        noise = self._random_state.standard_normal(X.shape)
+        return (X + self.noise * noise).astype(self.network_.dtype, copy=False)
+
+    def _stratification(self, Y):
+        return None
+
+    def _score_encoded(self, Y, prediction, sample_weight):
+        return _r2(Y, prediction, sample_weight)
+
+    @property
+    def _n_features_out(self):
+        check_is_fitted(self, "network_")
+        return self._encoder_sizes()[-1]
+
+    @property
+    def _n_encoder_layers(self):
+        return len(self._trained_architecture[0]) // 2
+
+    # ------------------------------------------------------------------
+    # Fitting
+    # ------------------------------------------------------------------
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None, sample_weight=None):
+        """Fit the autoencoder to reconstruct X.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data. Sparse X is accepted; its reconstruction target
+            is densified.
+        y : None
+            Ignored.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weight of each sample; integer weights act like repeated rows.
+
+        Returns
+        -------
+        self : object
+            The fitted autoencoder.
+        """
+        return self._fit(X, X, sample_weight, incremental=False)
+
+    @available_if(BaseMLP._check_stochastic_solver)
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y=None, sample_weight=None):
+        """Update the autoencoder with one pass (one epoch) over X.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        y : None
+            Ignored.
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        self : object
+            The updated autoencoder.
+        """
+        return self._fit(X, X, sample_weight, incremental=True)
+
+    # ------------------------------------------------------------------
+    # Transforming
+    # ------------------------------------------------------------------
+    def transform(self, X):
+        """Encode X: the activations of the code layer.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        codes : ndarray of shape (n_samples, code_size)
+            In X's float dtype.
+        """
+        check_is_fitted(self, "network_")
+        X = validate_data(
+            self, X, accept_sparse=_ACCEPT_SPARSE, dtype=_FLOAT_DTYPES, reset=False
+        )
+        return self._run_layers(X, self.network_.layers[: self._n_encoder_layers])
+
+    def inverse_transform(self, X):
+        """Decode codes back to the input space.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, code_size)
+            Codes, as returned by :meth:`transform`.
+
+        Returns
+        -------
+        X_reconstructed : ndarray of shape (n_samples, n_features_in_)
+            In the codes' float dtype.
+        """
+        check_is_fitted(self, "network_")
+        codes = check_array(X, dtype=_FLOAT_DTYPES, input_name="X")
+        n_codes = self._n_features_out
+        if codes.shape[1] != n_codes:
+            raise ValueError(
+                f"X has {codes.shape[1]} features, but inverse_transform expects "
+                f"codes of {n_codes} features (the code layer's width)."
+            )
+        decoded = self._run_layers(codes, self.network_.layers[self._n_encoder_layers :])
+        decoded = self._loss.output(decoded, out=decoded)
+        decoded *= self.target_scale_
+        decoded += self.target_mean_
+        return decoded
+
+    def score(self, X, y=None, sample_weight=None):
+        """Coefficient of determination R² of the reconstruction of X.
+
+        Each feature's R² (on the scale the network reconstructs) is
+        computed as :func:`sklearn.metrics.r2_score` does, and the mean over
+        features is returned: 1 is a perfect reconstruction, 0 is no better
+        than predicting each feature's mean.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        y : None
+            Ignored.
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        score : float
+        """
+        check_is_fitted(self, "network_")
+        X = validate_data(
+            self, X, accept_sparse=_ACCEPT_SPARSE, dtype=_FLOAT_DTYPES, reset=False
+        )
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(sample_weight, X)
+        scores = self._raw_scores(X)
+        prediction = self._loss.output(scores, out=scores)
+        return _r2(self._standardized(_dense(X)), prediction, sample_weight)
+
+    def _run_layers(self, X, layers):
+        """Forward validated X through ``layers``, in chunks, in X's dtype."""
+        compute_dtype = self.network_.dtype
+        out = np.empty((X.shape[0], layers[-1].units), dtype=X.dtype)
+        layer_sizes = [X.shape[1]] + [layer.units for layer in layers]
+        with blas_threads_for(layer_sizes, min(X.shape[0], PREDICT_CHUNK_ROWS)):
+            for start in range(0, X.shape[0], PREDICT_CHUNK_ROWS):
+                stop = start + PREDICT_CHUNK_ROWS
+                activations = X[start:stop].astype(compute_dtype, copy=False)
+                for layer in layers:
+                    activations = layer.forward(activations, training=False)
+                out[start:stop] = activations
+        return out
+
+    # ------------------------------------------------------------------
+    # Pre-training other networks
+    # ------------------------------------------------------------------
+    def init_network(self, estimator, X, y, classes=None):
+        """Start ``estimator``'s first hidden layers from this encoder.
+
+        Builds ``estimator``'s network for ``(X, y)`` without training it,
+        copies the encoder's weights and biases into its first
+        ``len(hidden_layer_sizes)`` hidden layers (the other layers keep
+        their random initialisation) and sets ``warm_start=True``, so that
+        the next ``estimator.fit(X, y)`` fine-tunes the whole network from
+        there instead of starting afresh.
+
+        Parameters
+        ----------
+        estimator : MLPClassifier, MLPRegressor or AutoEncoder
+            Unfitted or fitted; its ``hidden_layer_sizes`` must begin with
+            this encoder's ``hidden_layer_sizes`` and its ``activation``
+            must be the same. It is modified in place.
+        X : {array-like, sparse matrix} of shape (n_samples, n_features_in_)
+            Training data of ``estimator``, preprocessed as the data the
+            autoencoder was fit on.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Targets: they fix the output layer (classes, number of outputs).
+        classes : array-like of shape (n_classes,), default=None
+            For classifiers: every label the model will ever see, as in
+            ``partial_fit``; by default the labels in ``y``.
+
+        Returns
+        -------
+        estimator : object
+            ``estimator``, initialised and with ``warm_start=True``.
+
+        Notes
+        -----
+        Fitted networks are not parameters, so ``clone`` (and hence
+        ``GridSearchCV`` and ``cross_validate``) returns ``estimator``
+        without them: initialise the estimator you fit. To pre-train inside
+        a cross-validation loop, fit the autoencoder on unlabelled data
+        outside it and call this method in your own loop.
+
+        Examples
+        --------
+        >>> from sklearn.datasets import load_iris
+        >>> from sklearn.preprocessing import StandardScaler
+        >>> from skann import AutoEncoder, MLPClassifier
+        >>> X, y = load_iris(return_X_y=True)
+        >>> X = StandardScaler().fit_transform(X)
+        >>> ae = AutoEncoder(hidden_layer_sizes=(16, 4), random_state=0).fit(X)
+        >>> clf = MLPClassifier(hidden_layer_sizes=(16, 4), max_iter=300, random_state=0)
+        >>> clf = ae.init_network(clf, X, y)
+        >>> bool((clf.coefs_[1] == ae.coefs_[1]).all()), clf.warm_start
+        (True, True)
+        >>> clf.fit(X, y).score(X, y) > 0.95
+        True
+        """
+        check_is_fitted(self, "network_")
+        self._check_compatible(estimator)
+        estimator._validate_params()
+        estimator.set_params(warm_start=False)
+        estimator._fit(X, y, None, incremental=False, classes=classes, train=False)
+        encoder = self.network_.layers[: self._n_encoder_layers]
+        targets = estimator.network_.layers[: len(encoder)]
+        for position, (source, target) in enumerate(zip(encoder, targets)):
+            shape, wanted = target.params[0].shape, source.params[0].shape
+            if shape != wanted:
+                raise ValueError(
+                    f"Layer {position} of {type(estimator).__name__} has weights of "
+                    f"shape {shape} but the encoder's are {wanted}: X must have "
+                    f"the {self.n_features_in_} features the autoencoder was fit on."
+                )
+        for source, target in zip(encoder, targets):
+            for source_param, target_param in zip(source.params, target.params):
+                target_param[...] = source_param
+        return estimator.set_params(warm_start=True)
+
+    def _check_compatible(self, estimator):
+        """Raise unless ``estimator``'s first hidden layers match the encoder."""
+        if not isinstance(estimator, BaseMLP):
+            raise TypeError(
+                "init_network needs a skann MLPClassifier, MLPRegressor or "
+                f"AutoEncoder, got {type(estimator).__name__}."
+            )
+        encoder = self._encoder_sizes()
+        hidden = estimator._hidden_layer_sizes()
+        if hidden[: len(encoder)] != encoder:
+            raise ValueError(
+                f"{type(estimator).__name__}'s hidden_layer_sizes {tuple(hidden)} "
+                f"must begin with the encoder's hidden_layer_sizes {tuple(encoder)} "
+                "so that its first layers can take the encoder's weights."
+            )
+        if estimator.activation != self.activation:
+            raise ValueError(
+                f"{type(estimator).__name__} has activation="
+                f"{estimator.activation!r} but the encoder was trained with "
+                f"activation={self.activation!r}; they must be the same."
+            )
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        tags.target_tags.required = False
+        return tags
+
+
+def _dense(X):
+    """A float64 dense copy of validated X."""
+    if sp.issparse(X):
+        return X.toarray().astype(np.float64, copy=False)
+    return np.array(X, dtype=np.float64)
+
+
+def _standardization(X, sample_weight, scale):
+    """Weighted per-feature mean and standard deviation (1 where constant)."""
+    n_features = X.shape[1]
+    if not scale or (sample_weight is not None and not sample_weight.any()):
+        return np.zeros(n_features), np.ones(n_features)
+    mean = np.average(X, axis=0, weights=sample_weight)
+    std = np.sqrt(np.average((X - mean) ** 2, axis=0, weights=sample_weight))
+    return mean, np.where(std > 1e-12 * (1 + np.abs(mean)), std, 1.0)
