@@ -9,7 +9,15 @@ The engine they run on is :mod:`skann.nn`.
 from ._autoencoder import AutoEncoder
 from ._classifier import MLPClassifier
 from ._regressor import MLPRegressor
+from ._scoring import LabelledScorer, make_labelled_scorer
 
 __version__ = "0.1.0"
 
-__all__ = ["AutoEncoder", "MLPClassifier", "MLPRegressor", "__version__"]
+__all__ = [
+    "AutoEncoder",
+    "LabelledScorer",
+    "MLPClassifier",
+    "MLPRegressor",
+    "make_labelled_scorer",
+    "__version__",
+]

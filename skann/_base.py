@@ -12,6 +12,8 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._compat import Interval, Options, StrOptions, _check_sample_weight, _fit_context
+from ._semi_fit import fit_semi_supervised, split_labelled
+from ._semi_supervised import CLASSIFICATION_METHODS, UnlabelledTraining
 from ._threads import blas_threads_for
 from ._training import StochasticTrainer
 from .nn import ACTIVATIONS, Dense, Network, get_loss, minimize_lbfgs
@@ -67,6 +69,12 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
         ],
         "max_fun": [Interval(Integral, 1, None, closed="left")],
         "dtype": [StrOptions({"auto", "float32", "float64"})],
+        "semi_supervised": [StrOptions(set(CLASSIFICATION_METHODS)), None],
+        "unlabelled_marker": [str, Real],
+        "unsupervised_weight": [Interval(Real, 0, None, closed="left")],
+        "confidence_threshold": [Interval(Real, 0, 1, closed="both")],
+        "perturbation_scale": [Interval(Real, 0, None, closed="left")],
+        "supervised_fallback": ["boolean"],
     }
 
     @abstractmethod
@@ -151,6 +159,8 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
         self : object
             The fitted estimator.
         """
+        if self.semi_supervised is not None:
+            return fit_semi_supervised(self, X, y, sample_weight)
         return self._fit(X, y, sample_weight, incremental=False)
 
     def _check_stochastic_solver(self):
@@ -179,9 +189,16 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
         )
         if sample_weight is not None:
             sample_weight = _check_sample_weight(sample_weight, X, dtype=X.dtype)
+        unlabelled = None
+        if self.semi_supervised is not None:
+            (X, y, sample_weight), unlabelled = self._split_unlabelled(
+                X, y, sample_weight, incremental, classes
+            )
         Y = self._validate_targets(
             y, incremental=not first_pass, classes=classes, sample_weight=sample_weight
         )
+        if X.shape[0] == 0:  # every row unlabelled: y was a placeholder
+            Y = Y[:0]
         if X.shape[0] != Y.shape[0]:
             raise ValueError(
                 f"X has {X.shape[0]} samples but y has {Y.shape[0]}; they must match."
@@ -202,8 +219,28 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
             if self.solver == "lbfgs":
                 self._fit_lbfgs(X, Y, sample_weight)
             else:
-                self._fit_stochastic(X, Y, sample_weight, incremental, early_stopping)
+                self._fit_stochastic(
+                    X, Y, sample_weight, incremental, early_stopping, unlabelled
+                )
         return self
+
+    def _split_unlabelled(self, X, y, sample_weight, incremental, classes):
+        """``((X, y, weight) of the labelled rows, unlabelled training)``.
+
+        The unlabelled part is ``(X, rows, sample_weight)`` over all rows,
+        or None when every row is labelled.
+        """
+        if self.solver not in STOCHASTIC_SOLVERS:
+            raise ValueError(
+                f"semi_supervised={self.semi_supervised!r} trains with the stochastic "
+                f"solvers {STOCHASTIC_SOLVERS}, not solver={self.solver!r}. Set "
+                "solver='adam' (or 'sgd'), or semi_supervised=None."
+            )
+        X_labelled, y_labelled, weight, rows = split_labelled(
+            self, X, y, sample_weight, incremental, classes
+        )
+        unlabelled = (X, rows, sample_weight) if len(rows) else None
+        return (X_labelled, y_labelled, weight), unlabelled
 
     def _batch_rows(self, n_samples, warn=False):
         """Minibatch size for ``n_samples`` training rows."""
@@ -263,6 +300,7 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
             self.best_validation_score_ = None
             self.best_loss_ = np.inf
         self._optimizer = None
+        self._unlabelled_state = None
 
     def _check_architecture(self, layer_sizes):
         wanted = self._architecture(layer_sizes)
@@ -339,12 +377,15 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
                 ConvergenceWarning,
             )
 
-    def _fit_stochastic(self, X, Y, sample_weight, incremental, early_stopping):
+    def _fit_stochastic(self, X, Y, sample_weight, incremental, early_stopping, unlabelled=None):
         if self._optimizer is None or not (incremental or self.warm_start):
             self._optimizer = self._make_optimizer()
-        trainer = StochasticTrainer(self, X, Y, sample_weight, early_stopping)
+        if unlabelled is not None:
+            unlabelled = UnlabelledTraining(self, *unlabelled)
+        trainer = StochasticTrainer(self, X, Y, sample_weight, early_stopping, unlabelled)
         trainer.run(max_epochs=1 if incremental else self.max_iter)
-        if not incremental and self.n_iter_ == self.max_iter and not trainer.stopped:
+        converging = not incremental and unlabelled is None  # see UnlabelledTraining
+        if converging and self.n_iter_ == self.max_iter and not trainer.stopped:
             warnings.warn(
                 f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) "
                 "reached and the optimization hasn't converged yet.",

@@ -10,7 +10,14 @@ from sklearn.utils.validation import check_is_fitted, column_or_1d
 
 from ._base import BaseMLP
 from ._compat import _fit_context
-from ._docstrings import MLP_ATTRIBUTES, MLP_PARAMETERS, fill_doc
+from ._docstrings import (
+    MLP_ATTRIBUTES,
+    MLP_PARAMETERS,
+    SEMI_SUPERVISED_ATTRIBUTES,
+    SEMI_SUPERVISED_PARAMETERS,
+    fill_doc,
+)
+from ._semi_fit import check_labelled, unlabelled_mask
 
 
 def binarizer_is_single_label(binarizer):
@@ -18,7 +25,25 @@ def binarizer_is_single_label(binarizer):
     return binarizer.y_type_ != "multilabel-indicator"
 
 
-@fill_doc(parameters=MLP_PARAMETERS, attributes=MLP_ATTRIBUTES)
+@fill_doc(
+    parameters=MLP_PARAMETERS,
+    attributes=MLP_ATTRIBUTES,
+    semi_supervised_parameters=SEMI_SUPERVISED_PARAMETERS.format(
+        methods='{"pseudo_label", "entropy", "pi_model"}',
+        method_list=(
+            '"pseudo_label": the mean teacher\'s confident predictions on a\n'
+            "        weakly perturbed view are targets for a strongly perturbed view\n"
+            '        (FixMatch); "entropy": entropy minimisation; "pi_model": two\n'
+            "        perturbed views must agree (the Π-model, with a mean teacher)."
+        ),
+        none_note="then -1 is an ordinary class label",
+        auto_marker=(
+            "-1 for numeric class labels; string labels need a string\n"
+            "        marker (\"auto\" marks none of them)"
+        ),
+    ),
+    semi_supervised_attributes=SEMI_SUPERVISED_ATTRIBUTES,
+)
 class MLPClassifier(ClassifierMixin, BaseMLP):
     """Multi-layer perceptron classifier trained by backpropagation.
 
@@ -33,6 +58,8 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
     ----------
     {parameters}
 
+    {semi_supervised_parameters}
+
     Attributes
     ----------
     classes_ : ndarray or list of ndarray
@@ -40,6 +67,8 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         sklearn).
 
     {attributes}
+
+    {semi_supervised_attributes}
 
     See Also
     --------
@@ -86,6 +115,12 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         n_iter_no_change=10,
         max_fun=15000,
         dtype="auto",
+        semi_supervised=None,
+        unlabelled_marker="auto",
+        unsupervised_weight=1.0,
+        confidence_threshold=0.8,
+        perturbation_scale=1.0,
+        supervised_fallback=True,
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -111,6 +146,12 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         self.n_iter_no_change = n_iter_no_change
         self.max_fun = max_fun
         self.dtype = dtype
+        self.semi_supervised = semi_supervised
+        self.unlabelled_marker = unlabelled_marker
+        self.unsupervised_weight = unsupervised_weight
+        self.confidence_threshold = confidence_threshold
+        self.perturbation_scale = perturbation_scale
+        self.supervised_fallback = supervised_fallback
 
     @property
     def _loss_name(self):
@@ -211,6 +252,10 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
                 )
             labels = np.unique(classes)
             y_checked = np.asarray(y)
+            if self.semi_supervised is not None:
+                mask = unlabelled_mask(self, y)
+                check_labelled(self, y, mask, classes)
+                y_checked = y_checked[~mask]
             if y_checked.ndim == 1:
                 unknown = np.setdiff1d(np.unique(y_checked), labels)
                 if len(unknown):

@@ -138,6 +138,63 @@ loss_ : float
         Name of the output activation."""
 
 
+SEMI_SUPERVISED_PARAMETERS = """\
+semi_supervised : {methods} or None, default=None
+        Learn from unlabelled samples too (see :ref:`semi_supervised`).
+        Samples whose target is ``unlabelled_marker`` are unlabelled; each
+        step adds a loss term on a batch of them to the supervised loss:
+        {method_list}
+        None trains on every sample as labelled ({none_note}).
+        Needs ``solver="adam"`` or ``"sgd"``.
+
+    unlabelled_marker : str, int or float, default="auto"
+        The target value of unlabelled samples when ``semi_supervised`` is
+        set: "auto" means {auto_marker}.
+
+    unsupervised_weight : float, default=1.0
+        Weight of the unsupervised loss relative to the supervised one.
+        It ramps up from about 0 over the first quarter of ``max_iter``
+        epochs (and of the epochs of successive ``partial_fit`` calls),
+        while the network's own predictions are still unreliable.
+
+    confidence_threshold : float, default=0.8
+        Confidence the teacher's prediction needs to become a pseudo-label
+        (``semi_supervised="pseudo_label"``), in [0, 1].
+
+    perturbation_scale : float, default=1.0
+        Standard deviation of the gaussian noise of a strongly perturbed
+        view of an unlabelled sample, as a fraction of each feature's
+        standard deviation on the training data; such views also hide 20%
+        of the features (set to their mean). Weakly perturbed views (the
+        teacher's, and the labelled samples in semi-supervised training)
+        get half the noise.
+
+    supervised_fallback : bool, default=True
+        Guard against unlabelled samples that hurt: ``fit`` first trains
+        on 80% of the labelled samples twice, once with and once without
+        the unlabelled samples, and keeps the unlabelled samples only if
+        that network scores at least as well on the other 20%; otherwise
+        the final network trains on the labelled samples alone. Costs
+        about two extra fits; skipped when fewer than 4 labelled samples
+        can be held out, and by ``partial_fit``."""
+
+SEMI_SUPERVISED_ATTRIBUTES = """\
+transduction_ : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+        After a semi-supervised ``fit``: the targets of every training
+        sample, given ones for labelled samples and predictions for
+        unlabelled ones (as sklearn's ``LabelSpreading``).
+
+    used_unlabelled_ : bool
+        After a semi-supervised ``fit``: whether the unlabelled samples
+        were used (False when there were none, or when the
+        ``supervised_fallback`` guard found they hurt).
+
+    guard_scores_ : dict or None
+        After a semi-supervised ``fit``: the held-out scores of the
+        guard, ``{"supervised": ..., "semi_supervised": ...}``, or None
+        when it did not run."""
+
+
 def fill_doc(**sections):
     """Class decorator: format ``{name}`` fields of the docstring.
 

@@ -7,10 +7,30 @@ from sklearn.utils.validation import check_array, check_is_fitted, column_or_1d
 
 from ._base import BaseMLP
 from ._compat import StrOptions, _fit_context
-from ._docstrings import MLP_ATTRIBUTES, MLP_PARAMETERS, fill_doc
+from ._docstrings import (
+    MLP_ATTRIBUTES,
+    MLP_PARAMETERS,
+    SEMI_SUPERVISED_ATTRIBUTES,
+    SEMI_SUPERVISED_PARAMETERS,
+    fill_doc,
+)
+from ._semi_supervised import REGRESSION_METHODS
 
 
-@fill_doc(parameters=MLP_PARAMETERS, attributes=MLP_ATTRIBUTES)
+@fill_doc(
+    parameters=MLP_PARAMETERS,
+    attributes=MLP_ATTRIBUTES,
+    semi_supervised_parameters=SEMI_SUPERVISED_PARAMETERS.format(
+        methods='{"pi_model"}',
+        method_list=(
+            '"pi_model": the network\'s predictions on a strongly perturbed\n'
+            "        view must match a mean teacher's on another view (Π-model)."
+        ),
+        none_note="NaN targets are then an error",
+        auto_marker="NaN",
+    ),
+    semi_supervised_attributes=SEMI_SUPERVISED_ATTRIBUTES,
+)
 class MLPRegressor(RegressorMixin, BaseMLP):
     """Multi-layer perceptron regressor trained by backpropagation.
 
@@ -36,6 +56,8 @@ class MLPRegressor(RegressorMixin, BaseMLP):
         scaling is learnt on the first ``fit`` / ``partial_fit`` call.
         ``loss_`` and ``loss_curve_`` are in the scaled units.
 
+    {semi_supervised_parameters}
+
     Attributes
     ----------
     target_mean_ : ndarray of shape (n_outputs,)
@@ -46,6 +68,8 @@ class MLPRegressor(RegressorMixin, BaseMLP):
         Factor the target was divided by (ones without ``scale_target``).
 
     {attributes}
+
+    {semi_supervised_attributes}
 
     See Also
     --------
@@ -68,6 +92,7 @@ class MLPRegressor(RegressorMixin, BaseMLP):
         **BaseMLP._parameter_constraints,
         "loss": [StrOptions({"squared_error", "poisson"})],
         "scale_target": ["boolean"],
+        "semi_supervised": [StrOptions(set(REGRESSION_METHODS)), None],
     }
 
     def __init__(
@@ -99,6 +124,12 @@ class MLPRegressor(RegressorMixin, BaseMLP):
         max_fun=15000,
         dtype="auto",
         scale_target=True,
+        semi_supervised=None,
+        unlabelled_marker="auto",
+        unsupervised_weight=1.0,
+        confidence_threshold=0.8,
+        perturbation_scale=1.0,
+        supervised_fallback=True,
     ):
         self.loss = loss
         self.hidden_layer_sizes = hidden_layer_sizes
@@ -126,6 +157,12 @@ class MLPRegressor(RegressorMixin, BaseMLP):
         self.max_fun = max_fun
         self.dtype = dtype
         self.scale_target = scale_target
+        self.semi_supervised = semi_supervised
+        self.unlabelled_marker = unlabelled_marker
+        self.unsupervised_weight = unsupervised_weight
+        self.confidence_threshold = confidence_threshold
+        self.perturbation_scale = perturbation_scale
+        self.supervised_fallback = supervised_fallback
 
     @property
     def _loss_name(self):

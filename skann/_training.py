@@ -82,10 +82,15 @@ class StochasticTrainer:
     Y : ndarray of shape (n_samples, n_outputs)
         Encoded targets in the compute dtype.
     sample_weight : ndarray of shape (n_samples,) or None
+    early_stopping : bool
+    unlabelled : UnlabelledTraining or None, default=None
+        Semi-supervised training: it runs each epoch, drawing unlabelled
+        rows alongside the labelled batches gathered here.
     """
 
-    def __init__(self, estimator, X, Y, sample_weight, early_stopping):
+    def __init__(self, estimator, X, Y, sample_weight, early_stopping, unlabelled=None):
         self.estimator = estimator
+        self.unlabelled = unlabelled
         self.early_stopping = early_stopping
         self.X, self.Y, self.sample_weight = X, Y, sample_weight
         self.dtype = estimator.network_.dtype
@@ -101,7 +106,7 @@ class StochasticTrainer:
         elif estimator.best_loss_ is None:  # after an early-stopped fit
             estimator.best_loss_ = np.inf
         self.train_indices = indices
-        self.batch_size = estimator._batch_rows(len(indices), warn=True)
+        self.batch_size = estimator._batch_rows(max(len(indices), 1), warn=True)
         self._buffers = {}
 
     def _split(self, indices):
@@ -158,6 +163,8 @@ class StochasticTrainer:
         if estimator.shuffle:
             order = order.copy()
             estimator._random_state.shuffle(order)
+        if self.unlabelled is not None:
+            return self.unlabelled.epoch(self, order)
         total = 0.0
         for start in range(0, len(order), self.batch_size):
             rows = order[start : start + self.batch_size]

@@ -1,0 +1,180 @@
+"""Semi-supervised learning side by side (issue 4's protocol).
+
+For each data set and label budget L, over 5 seeds: standardise the
+features; split off a stratified 30% test set; of the remaining rows keep L
+labels (stratified) and mark the others unlabelled (-1, or NaN for
+regression); fit every model; report mean ± std test accuracy (R² for
+regression) and fit time. Models, side by side in the same run:
+
+- ``LabelSpreading(kernel="knn")`` and ``SelfTrainingClassifier(SVC(probability=True))``
+  on all training rows (scikit-learn's semi-supervised estimators);
+- scikit-learn's ``MLPClassifier`` / ``MLPRegressor`` on the labelled rows only;
+- skann's supervised-only network on the labelled rows only;
+- skann with each ``semi_supervised`` method, default hyperparameters.
+
+Run ``python benchmarks/semi_supervised.py`` (``--quick`` for 2 seeds).
+"""
+
+import argparse
+import time
+import warnings
+
+import numpy as np
+from sklearn.datasets import load_breast_cancer, load_diabetes, load_digits, load_wine
+from sklearn.model_selection import train_test_split
+from sklearn.neural_network import MLPClassifier as SkMLPClassifier
+from sklearn.neural_network import MLPRegressor as SkMLPRegressor
+from sklearn.preprocessing import StandardScaler
+from sklearn.semi_supervised import LabelSpreading, SelfTrainingClassifier
+from sklearn.svm import SVC
+
+import skann
+
+SEEDS = (0, 1, 2, 3, 4)
+FIT_SECONDS_LIMIT = 15.0
+
+# (data set, L, target accuracy of the best skann method or None)
+CLASSIFICATION = (
+    ("digits", 50, 0.90),
+    ("digits", 100, 0.96),
+    ("digits", 200, 0.97),
+    ("breast_cancer", 20, 0.95),
+    ("wine", 20, None),
+)
+REGRESSION = (("diabetes", 50, None),)
+LOADERS = {
+    "digits": load_digits,
+    "breast_cancer": load_breast_cancer,
+    "wine": load_wine,
+    "diabetes": load_diabetes,
+}
+
+
+def classification_models(seed):
+    """Name -> (make estimator, fit on labelled rows only)."""
+    models = {
+        "LabelSpreading(knn)": (lambda: LabelSpreading(kernel="knn"), False),
+        "SelfTraining(SVC)": (
+            lambda: SelfTrainingClassifier(SVC(probability=True, random_state=seed)),
+            False,
+        ),
+        "sklearn MLP (labelled)": (lambda: SkMLPClassifier(random_state=seed), True),
+        "skann supervised": (lambda: skann.MLPClassifier(random_state=seed), True),
+    }
+    for method in ("pseudo_label", "entropy", "pi_model"):
+        models[f"skann {method}"] = (
+            lambda method=method: skann.MLPClassifier(semi_supervised=method, random_state=seed),
+            False,
+        )
+    return models
+
+
+def regression_models(seed):
+    """Name -> (make estimator, fit on labelled rows only)."""
+    return {
+        "sklearn MLP (labelled)": (lambda: SkMLPRegressor(random_state=seed), True),
+        "skann supervised": (lambda: skann.MLPRegressor(random_state=seed), True),
+        "skann pi_model": (
+            lambda: skann.MLPRegressor(semi_supervised="pi_model", random_state=seed),
+            False,
+        ),
+    }
+
+
+def split(X, y, n_labels, seed, classification):
+    """Standardised train/test rows and the partly labelled training target."""
+    stratify = y if classification else None
+    X_train, X_test, y_train, y_test = train_test_split(
+        X, y, test_size=0.3, stratify=stratify, random_state=seed
+    )
+    scaler = StandardScaler().fit(X_train)
+    X_train, X_test = scaler.transform(X_train), scaler.transform(X_test)
+    labelled, _ = train_test_split(
+        np.arange(len(y_train)),
+        train_size=n_labels,
+        stratify=y_train if classification else None,
+        random_state=seed,
+    )
+    y_partial = np.full(len(y_train), -1 if classification else np.nan)
+    if classification:
+        y_partial = y_partial.astype(y_train.dtype)
+    y_partial[labelled] = y_train[labelled]
+    return X_train, X_test, y_partial, y_test, labelled
+
+
+def run_case(name, n_labels, classification, seeds):
+    """Scores and fit times of every model: name -> (scores, seconds)."""
+    X, y = LOADERS[name](return_X_y=True)
+    results = {}
+    for seed in seeds:
+        X_train, X_test, y_partial, y_test, labelled = split(
+            X, y, n_labels, seed, classification
+        )
+        models = classification_models(seed) if classification else regression_models(seed)
+        for model_name, (make, labelled_only) in models.items():
+            model = make()
+            X_fit, y_fit = X_train, y_partial
+            if labelled_only:
+                X_fit, y_fit = X_train[labelled], y_partial[labelled]
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                start = time.perf_counter()
+                model.fit(X_fit, y_fit)
+                seconds = time.perf_counter() - start
+            scores, times = results.setdefault(model_name, ([], []))
+            scores.append(model.score(X_test, y_test))
+            times.append(seconds)
+    return results
+
+
+def report(name, n_labels, target, results, classification):
+    """Print one case's rows; return its verdict lines."""
+    metric = "accuracy" if classification else "R²"
+    print(f"\n{name}, L={n_labels} (test {metric}, mean ± std over {len(SEEDS)} seeds)")
+    print(f"  {'model':<24} {metric:>15} {'fit time (s)':>16}")
+    for model_name, (scores, times) in results.items():
+        print(
+            f"  {model_name:<24} {np.mean(scores):>7.3f} ± {np.std(scores):.3f}"
+            f" {np.mean(times):>8.2f} ± {np.std(times):.2f}"
+        )
+    supervised = np.asarray(results["skann supervised"][0])
+    verdicts = []
+    for model_name, (scores, times) in results.items():
+        if not model_name.startswith("skann ") or model_name == "skann supervised":
+            continue
+        mean, std = np.mean(scores), np.std(scores)
+        hurt = mean < supervised.mean() - max(std, supervised.std())
+        slow = max(times) > FIT_SECONDS_LIMIT
+        line = f"{name} L={n_labels} {model_name}: {mean:.3f}"
+        line += " HURTS" if hurt else " never worse: ok"
+        if target is not None:
+            line += f", target {target:.2f}: " + ("PASS" if mean >= target else "MISS")
+        line += f", slowest fit {max(times):.1f} s" + (" (over 15 s)" if slow else "")
+        verdicts.append(line)
+    return verdicts
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="2 seeds instead of 5")
+    parser.add_argument("--only", default=None, help="run one data set, e.g. digits")
+    args = parser.parse_args(argv)
+    global SEEDS
+    if args.quick:
+        SEEDS = SEEDS[:2]
+    start = time.perf_counter()
+    verdicts = []
+    cases = [(case, True) for case in CLASSIFICATION] + [(case, False) for case in REGRESSION]
+    for (name, n_labels, target), classification in cases:
+        if args.only and name != args.only:
+            continue
+        results = run_case(name, n_labels, classification, SEEDS)
+        verdicts += report(name, n_labels, target, results, classification)
+    print("\nVerdicts (targets of issue 4; 'never worse' = within one std of skann supervised)")
+    for line in verdicts:
+        print("  " + line)
+    print(f"\nTotal benchmark time: {time.perf_counter() - start:.0f} s")
+
+
+if __name__ == "__main__":
+    main()

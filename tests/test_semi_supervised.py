@@ -1,0 +1,183 @@
+"""Semi-supervised MLPClassifier / MLPRegressor (issue 4)."""
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from sklearn.datasets import load_digits, make_regression
+from sklearn.model_selection import GridSearchCV, train_test_split
+from sklearn.preprocessing import StandardScaler
+
+from skann import MLPClassifier, MLPRegressor, make_labelled_scorer
+
+
+@pytest.fixture(scope="module")
+def digits_partly_labelled():
+    """Digits 0-4, standardised; 25 labels, the rest unlabelled (-1)."""
+    X, y = load_digits(n_class=5, return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    X_train, X_test, y_train, y_test = train_test_split(
+        X, y, test_size=0.3, stratify=y, random_state=0
+    )
+    labelled, _ = train_test_split(
+        np.arange(len(y_train)), train_size=25, stratify=y_train, random_state=0
+    )
+    y_partial = np.full_like(y_train, -1)
+    y_partial[labelled] = y_train[labelled]
+    return X_train, X_test, y_partial, y_test, labelled
+
+
+@pytest.mark.parametrize("method", ["pseudo_label", "pi_model"])
+def test_unlabelled_samples_beat_labelled_only(digits_partly_labelled, method):
+    X_train, X_test, y_partial, y_test, labelled = digits_partly_labelled
+    supervised = MLPClassifier(max_iter=60, random_state=0)
+    supervised.fit(X_train[labelled], y_partial[labelled])
+    semi = MLPClassifier(
+        semi_supervised=method, max_iter=60, supervised_fallback=False, random_state=0
+    ).fit(X_train, y_partial)
+    assert semi.score(X_test, y_test) >= supervised.score(X_test, y_test) + 0.02
+    assert semi.used_unlabelled_ and semi.guard_scores_ is None
+
+
+def test_transduction_labels_every_training_sample(digits_partly_labelled):
+    X_train, _, y_partial, _, labelled = digits_partly_labelled
+    clf = MLPClassifier(
+        semi_supervised="entropy", max_iter=20, supervised_fallback=False, random_state=0
+    ).fit(X_train, y_partial)
+    assert clf.transduction_.shape == y_partial.shape
+    assert set(np.unique(clf.transduction_)) <= set(clf.classes_)
+    np.testing.assert_array_equal(clf.transduction_[labelled], y_partial[labelled])
+    unlabelled = y_partial == -1
+    np.testing.assert_array_equal(
+        clf.transduction_[unlabelled], clf.predict(X_train[unlabelled])
+    )
+    np.testing.assert_array_equal(clf.classes_, np.arange(5))
+
+
+def test_guard_falls_back_when_unlabelled_samples_hurt(digits_partly_labelled):
+    X_train, X_test, y_partial, y_test, labelled = digits_partly_labelled
+    # A huge unsupervised weight on absurdly perturbed views wrecks the network.
+    params = dict(
+        semi_supervised="pi_model",
+        unsupervised_weight=1000.0,
+        perturbation_scale=30.0,
+        max_iter=30,
+        random_state=0,
+    )
+    unguarded = MLPClassifier(**params, supervised_fallback=False).fit(X_train, y_partial)
+    guarded = MLPClassifier(**params).fit(X_train, y_partial)
+    supervised = MLPClassifier(max_iter=30, random_state=0)
+    supervised.fit(X_train[labelled], y_partial[labelled])
+    assert not guarded.used_unlabelled_
+    scores = guarded.guard_scores_
+    assert scores["semi_supervised"] < scores["supervised"]
+    assert guarded.score(X_test, y_test) == pytest.approx(supervised.score(X_test, y_test))
+    assert unguarded.score(X_test, y_test) < guarded.score(X_test, y_test)
+
+
+def test_partial_fit_learns_from_an_all_unlabelled_batch(digits_partly_labelled):
+    X_train, _, y_partial, _, _ = digits_partly_labelled
+    unlabelled = y_partial == -1
+    clf = MLPClassifier(semi_supervised="entropy", random_state=0)
+    # The first call has no label at all: classes= still builds the network.
+    clf.partial_fit(X_train[unlabelled][:50], y_partial[unlabelled][:50], classes=np.arange(5))
+    np.testing.assert_array_equal(clf.classes_, np.arange(5))
+    clf.partial_fit(X_train[~unlabelled], y_partial[~unlabelled])
+    before = clf.network_.params.copy()
+    clf.partial_fit(X_train[unlabelled], y_partial[unlabelled])
+    assert not np.allclose(before, clf.network_.params)
+    assert clf.n_iter_ == 1
+
+
+def test_scorer_ignores_unlabelled_samples(digits_partly_labelled):
+    X_train, _, y_partial, _, labelled = digits_partly_labelled
+    clf = MLPClassifier(max_iter=30, random_state=0).fit(X_train[labelled], y_partial[labelled])
+    scorer = make_labelled_scorer()
+    expected = clf.score(X_train[labelled], y_partial[labelled])
+    assert scorer(clf, X_train, y_partial) == pytest.approx(expected)
+    assert clf.score(X_train, y_partial) < expected  # -1 counts as an error otherwise
+    assert np.isnan(scorer(clf, X_train[:3], np.full(3, -1)))
+    accuracy = make_labelled_scorer("accuracy", unlabelled_marker=-1)
+    assert accuracy(clf, X_train, y_partial) == pytest.approx(expected)
+
+
+def test_grid_search_chooses_a_method_with_the_labelled_scorer(digits_partly_labelled):
+    X_train, _, y_partial, _, _ = digits_partly_labelled
+    search = GridSearchCV(
+        MLPClassifier(max_iter=10, supervised_fallback=False, random_state=0),
+        {"semi_supervised": [None, "pseudo_label", "entropy"]},
+        scoring=make_labelled_scorer(),
+        cv=3,
+    ).fit(X_train, y_partial)
+    # With semi_supervised=None, -1 is a class that the labelled scorer never
+    # rewards; every candidate gets a real (not NaN) labelled score.
+    assert np.all(np.isfinite(search.cv_results_["mean_test_score"]))
+    assert search.best_params_["semi_supervised"] in ("pseudo_label", "entropy")
+
+
+def test_without_a_method_the_marker_is_an_ordinary_class():
+    X = np.array([[0.0], [0.1], [1.0], [1.1]] * 5)
+    y = np.array([-1, -1, 1, 1] * 5)
+    clf = MLPClassifier(solver="lbfgs", random_state=0).fit(X, y)
+    np.testing.assert_array_equal(clf.classes_, [-1, 1])
+    with pytest.raises(ValueError, match="only one class is left"):
+        MLPClassifier(semi_supervised="pseudo_label").fit(X, y)
+
+
+def test_bad_input_errors(digits_partly_labelled):
+    X_train, _, y_partial, _, _ = digits_partly_labelled
+    with pytest.raises(ValueError, match="Every sample is unlabelled"):
+        MLPClassifier(semi_supervised="entropy").fit(X_train, np.full_like(y_partial, -1))
+    with pytest.raises(ValueError, match="classes contains -1"):
+        MLPClassifier(semi_supervised="entropy").partial_fit(
+            X_train, y_partial, classes=[-1, 0, 1, 2, 3, 4]
+        )
+    with pytest.raises(ValueError, match="stochastic solvers"):
+        MLPClassifier(semi_supervised="entropy", solver="lbfgs").fit(X_train, y_partial)
+    with pytest.raises(ValueError, match="semi_supervised"):
+        MLPRegressor(semi_supervised="entropy").fit(X_train, y_partial.astype(float))
+    with pytest.raises(ValueError, match="are '-1'"):
+        MLPClassifier(semi_supervised="entropy").fit(X_train[:4], ["a", "b", "-1", "a"])
+
+
+def test_string_labels_with_a_string_marker():
+    X, y = load_digits(n_class=2, return_X_y=True)
+    names = np.where(y == 0, "zero", "one").astype(object)
+    names[10:] = "?"
+    clf = MLPClassifier(
+        semi_supervised="pseudo_label", unlabelled_marker="?", max_iter=5, random_state=0
+    ).fit(X / 16, names)
+    assert set(clf.classes_) == {"zero", "one"}
+    assert set(clf.transduction_) <= {"zero", "one"}
+    # The default marker marks no string label: a plain supervised fit with "?" a class.
+    default = MLPClassifier(semi_supervised="pseudo_label", max_iter=5, random_state=0)
+    assert set(default.fit(X / 16, names).classes_) == {"zero", "one", "?"}
+
+
+def test_regressor_nan_targets_are_unlabelled():
+    X, y = make_regression(n_samples=300, n_features=5, noise=5.0, random_state=0)
+    y_partial = y.copy()
+    y_partial[40:] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        MLPRegressor(max_iter=5).fit(X, y_partial)
+    reg = MLPRegressor(semi_supervised="pi_model", max_iter=30, random_state=0)
+    reg.fit(X, y_partial)
+    assert reg.transduction_.shape == y.shape and np.all(np.isfinite(reg.transduction_))
+    np.testing.assert_array_equal(reg.transduction_[:40], y[:40])
+    assert reg.score(X[40:], y[40:]) > 0.5
+
+
+def test_sparse_input_and_sample_weight(digits_partly_labelled):
+    X_train, _, y_partial, _, _ = digits_partly_labelled
+    weight = np.random.RandomState(0).uniform(0.5, 2, len(y_partial))
+    clf = MLPClassifier(semi_supervised="pseudo_label", max_iter=5, random_state=0)
+    clf.fit(sp.csr_matrix(X_train), y_partial, sample_weight=weight)
+    assert clf.transduction_.shape == y_partial.shape
+
+
+def test_early_stopping_holds_out_labelled_rows(digits_partly_labelled):
+    X_train, _, y_partial, _, _ = digits_partly_labelled
+    clf = MLPClassifier(
+        semi_supervised="entropy", early_stopping=True, validation_fraction=0.2,
+        supervised_fallback=False, max_iter=50, random_state=0,
+    ).fit(X_train, y_partial)
+    assert 0 < len(clf.validation_scores_) <= 50
