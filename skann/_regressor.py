@@ -78,13 +78,14 @@ class MLPRegressor(RegressorMixin, BaseMLP):
     Examples
     --------
     >>> from sklearn.datasets import load_diabetes
-    >>> from sklearn.model_selection import cross_val_score
+    >>> from sklearn.model_selection import KFold, cross_val_score
     >>> from sklearn.pipeline import make_pipeline
     >>> from sklearn.preprocessing import StandardScaler
     >>> from skann import MLPRegressor
     >>> X, y = load_diabetes(return_X_y=True)
     >>> model = make_pipeline(StandardScaler(), MLPRegressor(random_state=0))
-    >>> cross_val_score(model, X, y, cv=5).mean() > 0.45
+    >>> cv = KFold(5, shuffle=True, random_state=0)
+    >>> cross_val_score(model, X, y, cv=cv).mean() > 0.45
     True
     """
 

@@ -14,8 +14,8 @@ import scipy.sparse as sp
 def held_out_rows(X, Y, sample_weight, fraction, strata, random_state):
     """Rows to hold out for early stopping, chosen by content.
 
-    Each row gets a pseudo-random key that depends only on its values (a
-    random projection of X and Y); within each stratum, rows are taken in
+    Each row gets a pseudo-random key that depends only on its values (the
+    scrambled random projection of X and Y); within each stratum, rows are taken in
     key order until they carry ``fraction`` of the stratum's weight, and at
     least 2 rows are held out. Identical rows share a key, so they always
     land on the same side: duplicates never leak from training into
@@ -39,8 +39,12 @@ def held_out_rows(X, Y, sample_weight, fraction, strata, random_state):
     """
     n_samples = X.shape[0]
     weight = np.ones(n_samples) if sample_weight is None else sample_weight
-    keys = np.asarray(X @ random_state.uniform(-1, 1, X.shape[1])).ravel()
-    keys = keys + Y @ random_state.uniform(-1, 1, Y.shape[1])
+    projection = np.asarray(X @ random_state.uniform(-1, 1, X.shape[1])).ravel()
+    projection = projection + Y @ random_state.uniform(-1, 1, Y.shape[1])
+    # The fractional part of a large multiple scatters the projection into a
+    # pseudo-random key in [0, 1): held-out rows are a random sample, not a
+    # corner of the data, and identical rows still share a key.
+    keys = np.modf(np.abs(projection) * 9973.0)[0]
     strata = np.zeros(n_samples) if strata is None else strata
     held_out = []
     for stratum in np.unique(strata):
