@@ -343,8 +343,9 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
         loss = self._loss.value(Y, proba, sample_weight)
         network.backward(self._loss.gradient(Y, proba, sample_weight, out=proba))
         n_effective = X.shape[0] if sample_weight is None else sample_weight.sum()
-        loss += 0.5 * self.alpha * network.penalty() / n_effective
-        network.add_penalty_gradient(self.alpha / n_effective)
+        # One cache-blocked pass adds the penalty's gradient and returns ||W||².
+        penalty = network.add_penalty_gradient(self.alpha / n_effective)
+        loss += 0.5 * self.alpha * penalty / n_effective
         return float(loss)
 
     def _fit_lbfgs(self, X, Y, sample_weight):

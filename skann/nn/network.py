@@ -2,6 +2,8 @@
 
 import numpy as np
 
+from ._blocks import BLOCK_SIZE, blocks
+
 __all__ = ["Network"]
 
 
@@ -90,18 +92,59 @@ class Network:
         return float(np.dot(weights, weights))
 
     def add_penalty_gradient(self, scale):
-        """Add ``scale * W`` to the gradient of every decayed parameter."""
-        self.grads[: self.n_decay] += scale * self.params[: self.n_decay]
+        """Add ``scale * W`` to the gradient of every decayed parameter.
+
+        Returns
+        -------
+        penalty : float
+            The squared L2 norm of the decayed parameters (:meth:`penalty`),
+            computed in the same cache-blocked pass at no extra cost.
+        """
+        scratch = self._scratch(min(self.n_decay, BLOCK_SIZE))
+        scale = float(scale)
+        penalty = 0.0
+        for block in blocks(self.n_decay):
+            weights = self.params[block]
+            penalty += float(np.dot(weights, weights))
+            self.grads[block] += np.multiply(
+                weights, scale, out=scratch[: block.stop - block.start]
+            )
+        return penalty
 
     def predict(self, X, out, batch_size=4096):
-        """Forward ``X`` in chunks into the preallocated array ``out``."""
+        """Forward ``X`` in chunks into the preallocated array ``out``.
+
+        Each chunk is cast to the compute dtype into one reused buffer, and
+        every layer reuses its own output buffer, so the memory used is
+        bounded by ``batch_size`` rows whatever the number of rows of ``X``.
+        """
+        dense_cast = not hasattr(X, "tocsr") and X.dtype != self.dtype
         for start in range(0, X.shape[0], batch_size):
             stop = min(start + batch_size, X.shape[0])
             chunk = X[start:stop]
-            if chunk.dtype != self.dtype:
+            if dense_cast:
+                chunk = self._cast_buffer(chunk)
+            elif chunk.dtype != self.dtype:
                 chunk = chunk.astype(self.dtype)
             out[start:stop] = self.forward(chunk, training=False)
         return out
+
+    def _cast_buffer(self, chunk):
+        """``chunk`` cast to the compute dtype, in a buffer reused across calls."""
+        size = chunk.size
+        buf = self.__dict__.get("_cast")
+        if buf is None or buf.size < size:
+            buf = self._cast = np.empty(size, dtype=self.dtype)
+        cast = buf[:size].reshape(chunk.shape)
+        np.copyto(cast, chunk)
+        return cast
+
+    def _scratch(self, size):
+        """A reusable flat buffer of at least ``size`` elements."""
+        buf = self.__dict__.get("_tmp")
+        if buf is None or buf.size < size or buf.dtype != self.dtype:
+            buf = self._tmp = np.empty(max(size, 1), dtype=self.dtype)
+        return buf
 
     def _slots(self):
         """(layer, index) of every parameter, in flat-buffer order."""
@@ -126,7 +169,8 @@ class Network:
         # Layers hold views into the flat buffers: pickle the flat parameter
         # buffer once (layers drop their views) and rebind the views on load.
         state = self.__dict__.copy()
-        state.pop("grads", None)
+        for scratch in ("grads", "_tmp", "_cast"):
+            state.pop(scratch, None)
         return state
 
     def __setstate__(self, state):

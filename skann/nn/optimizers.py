@@ -4,10 +4,17 @@ Stochastic optimizers implement ``update(params, grads)`` (one step, in
 place, on flat arrays) and ``end_epoch(n_samples_seen, plateau)``, which
 applies the learning-rate schedule and returns whether training should stop.
 :func:`minimize_lbfgs` drives scipy's L-BFGS-B over the same flat buffer.
+
+Steps run block by block (:mod:`skann.nn._blocks`) so that the several
+elementwise passes of one step work on data in cache: on a 533k-parameter
+float32 network this makes an Adam step several times faster than passes
+over the whole buffer.
 """
 
 import numpy as np
 import scipy.optimize
+
+from ._blocks import BLOCK_SIZE, blocks
 
 __all__ = ["Optimizer", "SGD", "Adam", "OPTIMIZERS", "minimize_lbfgs"]
 
@@ -46,9 +53,11 @@ class Optimizer:
         return plateau
 
     def _scratch(self, grads):
+        """A reusable block-sized buffer in the dtype of ``grads``."""
+        size = min(grads.size, BLOCK_SIZE)
         scratch = getattr(self, "_tmp", None)
-        if scratch is None or scratch.shape != grads.shape or scratch.dtype != grads.dtype:
-            scratch = self._tmp = np.empty_like(grads)
+        if scratch is None or scratch.size < size or scratch.dtype != grads.dtype:
+            scratch = self._tmp = np.empty(size, dtype=grads.dtype)
         return scratch
 
     def __getstate__(self):
@@ -99,23 +108,26 @@ class SGD(Optimizer):
         self.velocity = None
 
     def update(self, params, grads):
-        step = self._scratch(grads)
-        np.multiply(grads, self.learning_rate, out=step)
-        if self.momentum == 0:
-            params -= step
-            return
-        if self.velocity is None:
+        scratch = self._scratch(grads)
+        learning_rate = float(self.learning_rate)
+        if self.momentum and self.velocity is None:
             self.velocity = np.zeros_like(params)
-        velocity = self.velocity
-        velocity *= self.momentum
-        velocity -= step
-        if self.nesterov:
-            # params += momentum * velocity - learning_rate * grads
-            params -= step
-            np.multiply(velocity, self.momentum, out=step)
-            params += step
-        else:
-            params += velocity
+        for block in blocks(params.size):
+            step = scratch[: block.stop - block.start]
+            np.multiply(grads[block], learning_rate, out=step)
+            block_params = params[block]
+            if not self.momentum:
+                block_params -= step
+                continue
+            velocity = self.velocity[block]
+            velocity *= self.momentum
+            velocity -= step
+            if self.nesterov:
+                # params += momentum * velocity - learning_rate * grads
+                block_params -= step
+                block_params += np.multiply(velocity, self.momentum, out=step)
+            else:
+                block_params += velocity
 
     def end_epoch(self, n_samples_seen, plateau):
         if self.schedule == "invscaling":
@@ -148,6 +160,15 @@ class Adam(Optimizer):
     ``params -= lr * sqrt(1 - beta_2**t) / (1 - beta_1**t) * m / (sqrt(v) + epsilon)``
     (the form sklearn uses).
 
+    To save two of the step's elementwise passes, the moments are stored
+    without their ``(1 - beta)`` factors: ``first_moment`` holds
+    ``M = m / (1 - beta_1)``, updated as ``M = beta_1 * M + g``, and
+    ``second_moment`` holds ``V = v / (1 - beta_2)``, updated as
+    ``V = beta_2 * V + g**2``. The factors move into the scalars:
+    ``params -= c * M / (sqrt(V) + epsilon / sqrt(1 - beta_2))`` with
+    ``c = lr * sqrt(1 - beta_2**t) / (1 - beta_1**t) * (1 - beta_1) / sqrt(1 - beta_2)``,
+    which is the same step.
+
     Examples
     --------
     >>> import numpy as np
@@ -172,26 +193,30 @@ class Adam(Optimizer):
             self.first_moment = np.zeros_like(params)
             self.second_moment = np.zeros_like(params)
         self.n_steps += 1
-        first, second = self.first_moment, self.second_moment
-        scratch = self._scratch(grads)
-        # m = beta_1 * m + (1 - beta_1) * g, written as beta_1 * (m - g) + g
-        first -= grads
-        first *= self.beta_1
-        first += grads
-        np.multiply(grads, grads, out=scratch)
-        second -= scratch
-        second *= self.beta_2
-        second += scratch
-        step_size = (
+        beta_1, beta_2 = self.beta_1, self.beta_2
+        # Python floats, so that float32 buffers stay in float32 loops.
+        root_1_minus_beta_2 = float(np.sqrt(1 - beta_2))
+        step_size = float(
             self.learning_rate
-            * np.sqrt(1 - self.beta_2**self.n_steps)
-            / (1 - self.beta_1**self.n_steps)
+            * np.sqrt(1 - beta_2**self.n_steps)
+            / (1 - beta_1**self.n_steps)
+            * (1 - beta_1)
+            / root_1_minus_beta_2
         )
-        np.sqrt(second, out=scratch)
-        scratch += self.epsilon
-        np.divide(first, scratch, out=scratch)
-        scratch *= step_size
-        params -= scratch
+        epsilon = float(self.epsilon / root_1_minus_beta_2)
+        scratch = self._scratch(grads)
+        for block in blocks(params.size):
+            grad, first, second = grads[block], self.first_moment[block], self.second_moment[block]
+            step = scratch[: block.stop - block.start]
+            first *= beta_1
+            first += grad
+            second *= beta_2
+            second += np.multiply(grad, grad, out=step)
+            np.sqrt(second, out=step)
+            step += epsilon
+            np.divide(first, step, out=step)
+            step *= step_size
+            params[block] -= step
 
 
 OPTIMIZERS = {"sgd": SGD, "adam": Adam}
@@ -210,7 +235,7 @@ def minimize_lbfgs(loss_and_gradient, params, max_iter, max_fun, tol, verbose=Fa
     max_iter, max_fun : int
         Limits on iterations and on function evaluations.
     tol : float
-        Tolerance on the gradient (``gtol``) and on the loss (``ftol``).
+        Tolerance on the projected gradient (``gtol``), as sklearn.
     verbose : bool, default=False
 
     Returns
@@ -248,7 +273,6 @@ def minimize_lbfgs(loss_and_gradient, params, max_iter, max_fun, tol, verbose=Fa
             "maxfun": max_fun,
             "maxiter": max_iter,
             "gtol": tol,
-            "ftol": tol,
         },
         callback=report if verbose else None,
     )
