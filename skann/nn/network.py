@@ -100,10 +100,13 @@ class Network:
             The squared L2 norm of the decayed parameters (:meth:`penalty`),
             computed in the same cache-blocked pass at no extra cost.
         """
-        scratch = self._scratch(min(self.n_decay, BLOCK_SIZE))
+        # Quarter-size blocks: the scratch (kept between calls) is 4x smaller
+        # for the same speed, as this pass makes only 3 ufunc calls a block.
+        block_size = BLOCK_SIZE // 4
+        scratch = self._scratch(min(self.n_decay, block_size))
         scale = float(scale)
         penalty = 0.0
-        for block in blocks(self.n_decay):
+        for block in blocks(self.n_decay, block_size):
             weights = self.params[block]
             penalty += float(np.dot(weights, weights))
             self.grads[block] += np.multiply(
