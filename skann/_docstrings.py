@@ -19,7 +19,8 @@ hidden_layer_sizes : array-like of shape (n_layers - 2,), default=(100,)
 
     batch_size : int or "auto", default="auto"
         Minibatch size of the stochastic solvers; "auto" is
-        ``min(200, n_samples)``. Ignored by lbfgs.
+        ``min(200, n_samples)``, and 32 labelled plus 32 unlabelled rows
+        in semi-supervised training. Ignored by lbfgs.
 
     learning_rate : {"constant", "invscaling", "adaptive"}, default="constant"
         Step-size schedule of ``solver="sgd"``.
@@ -172,11 +173,12 @@ semi_supervised : {methods} or None, default=None
     supervised_fallback : bool, default=True
         Guard against unlabelled samples that hurt: ``fit`` first trains
         on 80% of the labelled samples twice, once with and once without
-        the unlabelled samples, and keeps the unlabelled samples only if
-        that network scores at least as well on the other 20%; otherwise
-        the final network trains on the labelled samples alone. Costs
-        about two extra fits; skipped when fewer than 4 labelled samples
-        can be held out, and by ``partial_fit``."""
+        the unlabelled samples, and keeps the unlabelled samples unless
+        that network scores lower on the other 20% (by more than one
+        held-out sample's worth of accuracy, or ``1 / n_held_out`` of
+        R²); otherwise the final network trains on the labelled samples
+        alone. Costs about two extra fits; skipped when fewer than 4
+        labelled samples can be held out, and by ``partial_fit``."""
 
 SEMI_SUPERVISED_ATTRIBUTES = """\
 transduction_ : ndarray of shape (n_samples,) or (n_samples, n_outputs)

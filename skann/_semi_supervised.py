@@ -31,7 +31,7 @@ WEAK_NOISE = 0.5
 NOISE_POOL = 1 << 18
 # Rows per batch of each kind with batch_size="auto": many small steps
 # let the few labels and the unlabelled rows interact often.
-AUTO_BATCH = 64
+AUTO_BATCH = 32
 
 
 def _row_scale(weight, n_rows, dtype):
