@@ -168,7 +168,27 @@ class TorchMLP:
         return torch.nn.Sequential(*layers)
 
     def fit(self, X, y):
-        """Train for ``max_iter`` epochs on float32 ``X``.
+        """Train a new model for ``max_iter`` epochs on float32 ``X``.
+
+        Parameters
+        ----------
+        X : ndarray of shape (n_samples, n_features), float32
+        y : ndarray of shape (n_samples,)
+
+        Returns
+        -------
+        self : TorchMLP
+        """
+        torch = optional_torch()
+        n_outputs = int(y.max()) + 1 if self.task == "classification" else 1
+        self.model_ = self._build(X.shape[1], n_outputs)
+        self.optimizer_ = torch.optim.Adam(self.model_.parameters(), lr=1e-3)
+        for _ in range(self.max_iter):
+            self.partial_fit(X, y)
+        return self
+
+    def partial_fit(self, X, y):
+        """Train the fitted model for one more epoch (as sklearn's).
 
         Parameters
         ----------
@@ -183,20 +203,16 @@ class TorchMLP:
         X = torch.from_numpy(X)
         if self.task == "classification":
             y = torch.from_numpy(y.astype(np.int64))
-            n_outputs = int(y.max()) + 1
             loss_function = torch.nn.functional.cross_entropy
         else:
             y = torch.from_numpy(y).reshape(-1, 1)
-            n_outputs, loss_function = 1, torch.nn.functional.mse_loss
-        self.model_ = self._build(X.shape[1], n_outputs)
-        optimizer = torch.optim.Adam(self.model_.parameters(), lr=1e-3)
-        for _ in range(self.max_iter):
-            order = torch.randperm(X.shape[0])
-            for start in range(0, X.shape[0], self.batch_size):
-                batch = order[start:start + self.batch_size]
-                optimizer.zero_grad(set_to_none=True)
-                loss_function(self.model_(X[batch]), y[batch]).backward()
-                optimizer.step()
+            loss_function = torch.nn.functional.mse_loss
+        order = torch.randperm(X.shape[0])
+        for start in range(0, X.shape[0], self.batch_size):
+            batch = order[start:start + self.batch_size]
+            self.optimizer_.zero_grad(set_to_none=True)
+            loss_function(self.model_(X[batch]), y[batch]).backward()
+            self.optimizer_.step()
         return self
 
     def predict(self, X):

@@ -9,7 +9,7 @@ import functools
 import warnings
 
 from _common import (CONFIGS, TASKS, Result, interleaved_medians, make_data,
-                     parse_args, record_problem, stopwatch)
+                     parse_args, pinned_threads, record_problem, stopwatch)
 from _peers import available_libraries, library_input, make_model
 
 N_ROWS, N_ROWS_QUICK = 100_000, 10_000
@@ -38,7 +38,7 @@ def fitted_models(libraries, task, config, n_samples):
     models = {}
     for library in libraries:
         try:
-            with warnings.catch_warnings():
+            with warnings.catch_warnings(), pinned_threads(1):
                 warnings.simplefilter("ignore")
                 models[library] = make_model(library, task, config, 1).fit(
                     *library_input(library, X, y))
