@@ -1,5 +1,6 @@
 """BaseMLP: parameters, validation and training shared by the estimators."""
 
+import functools
 import warnings
 from abc import ABCMeta, abstractmethod
 from numbers import Integral, Real
@@ -30,6 +31,26 @@ FLOAT32_MIN_WEIGHTS = 10_000
 # Rows per forward pass in predict: large enough for efficient BLAS, small
 # enough that the activations stay in cache-friendly, bounded buffers.
 PREDICT_CHUNK_ROWS = 4096
+
+
+def _restores_state_on_error(fit_method):
+    """Leave the estimator as it was when ``fit_method`` raises.
+
+    Validation stores encoders and ``n_features_in_`` as it goes; a fit that
+    fails on bad input must not leave a previously fitted model half-reset.
+    """
+
+    @functools.wraps(fit_method)
+    def wrapper(self, *args, **kwargs):
+        state = self.__dict__.copy()
+        try:
+            return fit_method(self, *args, **kwargs)
+        except Exception:
+            self.__dict__.clear()
+            self.__dict__.update(state)
+            raise
+
+    return wrapper
 
 
 class BaseMLP(BaseEstimator, metaclass=ABCMeta):
@@ -171,6 +192,7 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
             )
         return True
 
+    @_restores_state_on_error
     def _fit(self, X, y, sample_weight, incremental, classes=None, train=True):
         hidden_layer_sizes = self._hidden_layer_sizes()
         first_pass = not hasattr(self, "network_") or (
@@ -188,7 +210,9 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
             reset=first_pass,
         )
         if sample_weight is not None:
-            sample_weight = _check_sample_weight(sample_weight, X, dtype=X.dtype)
+            sample_weight = _check_sample_weight(
+                sample_weight, X, dtype=X.dtype, ensure_non_negative=True
+            )
         unlabelled = None
         if self.semi_supervised is not None:
             (X, y, sample_weight), unlabelled = self._split_unlabelled(
