@@ -87,14 +87,6 @@ class Layer:
             buffers[name] = buf
         return buf[:n_rows]
 
-    def _ones(self, n_rows, dtype):
-        """A reusable vector of ``n_rows`` ones."""
-        buffers = self.__dict__.setdefault("_buffers", {})
-        ones = buffers.get("ones")
-        if ones is None or ones.shape[0] < n_rows or ones.dtype != dtype:
-            ones = buffers["ones"] = np.ones(n_rows, dtype=dtype)
-        return ones[:n_rows]
-
     def __getstate__(self):
         # Buffers and cached activations are scratch space, not state.
         # Parameters bound to a network's flat buffer are stored by it.
@@ -181,9 +173,7 @@ class Dense(Layer):
             grad_W[...] = X.T @ dZ
         else:
             np.matmul(X.T, dZ, out=grad_W)
-        # Column sums as a BLAS product with a ones vector: 2x faster than
-        # dZ.sum(axis=0) on a (256, 256) float32 batch (5 vs 10-13 µs).
-        np.matmul(self._ones(dZ.shape[0], dZ.dtype), dZ, out=grad_b)
+        dZ.sum(axis=0, out=grad_b)
         if not input_grad:
             return None
         dX = self._buffer("dX", dZ.shape[0], weights.shape[0], weights.dtype)
