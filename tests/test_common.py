@@ -23,6 +23,12 @@ ESTIMATORS = [
     # check's rtol=1e-7. Fewer steps keep the equivalence the check asserts.
     AutoEncoder(**(params if params != {"solver": "lbfgs"} else {**params, "max_iter": 50}))
     for params in CONFIGURATIONS
+] + [
+    # Semi-supervised training on fully labelled data. sklearn's checks train
+    # on labels [-1, 1]; with the default marker -1 those rows would be
+    # unlabelled (documented), so the classifier names another marker.
+    MLPClassifier(semi_supervised="pseudo_label", unlabelled_marker=-99),
+    MLPRegressor(semi_supervised="pi_model"),
 ]
 
 
