@@ -13,7 +13,8 @@ from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
-from ._base import PREDICT_CHUNK_ROWS, BaseMLP
+from ._base import PREDICT_CHUNK_ROWS, BaseMLP, store_init_params
+from ._regressor import target_scaling
 from ._compat import Interval, _check_sample_weight, _fit_context
 from ._docstrings import MLP_ATTRIBUTES, MLP_PARAMETERS, fill_doc
 from ._regressor import _r2
@@ -156,32 +157,7 @@ default=(100, 16)
         scale_target=True,
         noise=0.0,
     ):
-        self.hidden_layer_sizes = hidden_layer_sizes
-        self.activation = activation
-        self.solver = solver
-        self.alpha = alpha
-        self.batch_size = batch_size
-        self.learning_rate = learning_rate
-        self.learning_rate_init = learning_rate_init
-        self.power_t = power_t
-        self.max_iter = max_iter
-        self.shuffle = shuffle
-        self.random_state = random_state
-        self.tol = tol
-        self.verbose = verbose
-        self.warm_start = warm_start
-        self.momentum = momentum
-        self.nesterovs_momentum = nesterovs_momentum
-        self.early_stopping = early_stopping
-        self.validation_fraction = validation_fraction
-        self.beta_1 = beta_1
-        self.beta_2 = beta_2
-        self.epsilon = epsilon
-        self.n_iter_no_change = n_iter_no_change
-        self.max_fun = max_fun
-        self.dtype = dtype
-        self.scale_target = scale_target
-        self.noise = noise
+        store_init_params(self, locals())
 
     # ------------------------------------------------------------------
     # BaseMLP hooks: a regressor of X onto standardised X
@@ -201,7 +177,7 @@ default=(100, 16)
         # ``y`` is X itself: ``_fit`` has validated it already as X.
         target = _dense(check_array(y, accept_sparse=True, dtype=_FLOAT_DTYPES))
         if not incremental:
-            self.target_mean_, self.target_scale_ = _standardization(
+            self.target_mean_, self.target_scale_ = target_scaling(
                 target, sample_weight, self.scale_target
             )
         return self._standardized(target)
@@ -487,13 +463,3 @@ def _dense(X):
     if sp.issparse(X):
         return X.toarray().astype(np.float64, copy=False)
     return np.array(X, dtype=np.float64)
-
-
-def _standardization(X, sample_weight, scale):
-    """Weighted per-feature mean and standard deviation (1 where constant)."""
-    n_features = X.shape[1]
-    if not scale or (sample_weight is not None and not sample_weight.any()):
-        return np.zeros(n_features), np.ones(n_features)
-    mean = np.average(X, axis=0, weights=sample_weight)
-    std = np.sqrt(np.average((X - mean) ** 2, axis=0, weights=sample_weight))
-    return mean, np.where(std > 1e-12 * (1 + np.abs(mean)), std, 1.0)

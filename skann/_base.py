@@ -33,6 +33,17 @@ FLOAT32_MIN_WEIGHTS = 10_000
 PREDICT_CHUNK_ROWS = 4096
 
 
+def store_init_params(estimator, arguments):
+    """Store every ``__init__`` argument under its own name, and nothing else.
+
+    sklearn's rule for ``__init__``; called as
+    ``store_init_params(self, locals())`` so that the estimators' long
+    signatures are not followed by as many copied assignments.
+    """
+    for name in estimator._get_param_names():
+        setattr(estimator, name, arguments[name])
+
+
 def _restores_state_on_error(fit_method):
     """Leave the estimator as it was when ``fit_method`` raises.
 

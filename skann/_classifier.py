@@ -8,7 +8,7 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 
-from ._base import BaseMLP
+from ._base import BaseMLP, store_init_params
 from ._compat import _fit_context
 from ._docstrings import (
     MLP_ATTRIBUTES,
@@ -122,36 +122,7 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         perturbation_scale=1.0,
         supervised_fallback=True,
     ):
-        self.hidden_layer_sizes = hidden_layer_sizes
-        self.activation = activation
-        self.solver = solver
-        self.alpha = alpha
-        self.batch_size = batch_size
-        self.learning_rate = learning_rate
-        self.learning_rate_init = learning_rate_init
-        self.power_t = power_t
-        self.max_iter = max_iter
-        self.shuffle = shuffle
-        self.random_state = random_state
-        self.tol = tol
-        self.verbose = verbose
-        self.warm_start = warm_start
-        self.momentum = momentum
-        self.nesterovs_momentum = nesterovs_momentum
-        self.early_stopping = early_stopping
-        self.validation_fraction = validation_fraction
-        self.beta_1 = beta_1
-        self.beta_2 = beta_2
-        self.epsilon = epsilon
-        self.n_iter_no_change = n_iter_no_change
-        self.max_fun = max_fun
-        self.dtype = dtype
-        self.semi_supervised = semi_supervised
-        self.unlabelled_marker = unlabelled_marker
-        self.unsupervised_weight = unsupervised_weight
-        self.confidence_threshold = confidence_threshold
-        self.perturbation_scale = perturbation_scale
-        self.supervised_fallback = supervised_fallback
+        store_init_params(self, locals())
 
     @property
     def _loss_name(self):

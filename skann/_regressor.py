@@ -5,7 +5,7 @@ from sklearn.base import RegressorMixin
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_array, check_is_fitted, column_or_1d
 
-from ._base import BaseMLP
+from ._base import BaseMLP, store_init_params
 from ._compat import StrOptions, _fit_context
 from ._docstrings import (
     MLP_ATTRIBUTES,
@@ -132,38 +132,7 @@ class MLPRegressor(RegressorMixin, BaseMLP):
         perturbation_scale=1.0,
         supervised_fallback=True,
     ):
-        self.loss = loss
-        self.hidden_layer_sizes = hidden_layer_sizes
-        self.activation = activation
-        self.solver = solver
-        self.alpha = alpha
-        self.batch_size = batch_size
-        self.learning_rate = learning_rate
-        self.learning_rate_init = learning_rate_init
-        self.power_t = power_t
-        self.max_iter = max_iter
-        self.shuffle = shuffle
-        self.random_state = random_state
-        self.tol = tol
-        self.verbose = verbose
-        self.warm_start = warm_start
-        self.momentum = momentum
-        self.nesterovs_momentum = nesterovs_momentum
-        self.early_stopping = early_stopping
-        self.validation_fraction = validation_fraction
-        self.beta_1 = beta_1
-        self.beta_2 = beta_2
-        self.epsilon = epsilon
-        self.n_iter_no_change = n_iter_no_change
-        self.max_fun = max_fun
-        self.dtype = dtype
-        self.scale_target = scale_target
-        self.semi_supervised = semi_supervised
-        self.unlabelled_marker = unlabelled_marker
-        self.unsupervised_weight = unsupervised_weight
-        self.confidence_threshold = confidence_threshold
-        self.perturbation_scale = perturbation_scale
-        self.supervised_fallback = supervised_fallback
+        store_init_params(self, locals())
 
     @property
     def _loss_name(self):
@@ -190,18 +159,9 @@ class MLPRegressor(RegressorMixin, BaseMLP):
 
     def _fit_target_scaling(self, Y, sample_weight):
         """Learn the target's (weighted) location and scale."""
-        n_outputs = Y.shape[1]
-        self.target_mean_ = np.zeros(n_outputs)
-        self.target_scale_ = np.ones(n_outputs)
-        if not self.scale_target or (sample_weight is not None and not sample_weight.any()):
-            return
-        mean = np.average(Y, axis=0, weights=sample_weight)
-        if self.loss == "poisson":
-            self.target_scale_ = np.where(mean > 0, mean, 1.0)
-            return
-        std = np.sqrt(np.average((Y - mean) ** 2, axis=0, weights=sample_weight))
-        self.target_mean_ = mean
-        self.target_scale_ = np.where(std > 1e-12 * (1 + np.abs(mean)), std, 1.0)
+        self.target_mean_, self.target_scale_ = target_scaling(
+            Y, sample_weight, self.scale_target, self.loss
+        )
 
     def _stratification(self, Y):
         return None
@@ -253,6 +213,34 @@ class MLPRegressor(RegressorMixin, BaseMLP):
         if self.loss == "poisson":
             tags.target_tags.positive_only = True
         return tags
+
+
+def target_scaling(Y, sample_weight, scale=True, loss="squared_error"):
+    """Weighted per-column offset and scale that standardise ``Y``.
+
+    For the Poisson loss the offset is 0 and the scale the mean (the log
+    link needs non-negative targets); constant columns get scale 1.
+    Without ``scale``, or when every weight is 0: offset 0, scale 1.
+
+    Returns
+    -------
+    mean, scale : ndarray of shape (n_columns,)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skann._regressor import target_scaling
+    >>> target_scaling(np.array([[1.0], [3.0]]), None)
+    (array([2.]), array([1.]))
+    """
+    n_columns = Y.shape[1]
+    if not scale or (sample_weight is not None and not sample_weight.any()):
+        return np.zeros(n_columns), np.ones(n_columns)
+    mean = np.average(Y, axis=0, weights=sample_weight)
+    if loss == "poisson":
+        return np.zeros(n_columns), np.where(mean > 0, mean, 1.0)
+    std = np.sqrt(np.average((Y - mean) ** 2, axis=0, weights=sample_weight))
+    return mean, np.where(std > 1e-12 * (1 + np.abs(mean)), std, 1.0)
 
 
 def _r2(Y, P, sample_weight):
