@@ -248,7 +248,9 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         y : ndarray of shape (n_samples,) or (n_samples, n_classes)
         """
         check_is_fitted(self, "network_")
-        return self._label_binarizer.inverse_transform(self._forward(X))
+        # Decide on the raw scores: the argmax (multiclass) and the sign
+        # (logistic outputs, p > 0.5 <=> score > 0) need no output activation.
+        return self._label_binarizer.inverse_transform(self._scores(X), threshold=0.0)
 
     def predict_proba(self, X):
         """Probability of each class.
