@@ -25,7 +25,9 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
-import skann
+from _peers import optional_skann
+
+skann = optional_skann()
 
 CLASSIFICATION = {
     "digits": load_digits,
