@@ -158,7 +158,7 @@ semi_supervised : {methods} or None, default=None
         epochs (and of the epochs of successive ``partial_fit`` calls),
         while the network's own predictions are still unreliable.
 
-    confidence_threshold : float, default=0.8
+    confidence_threshold : float, default=0.6
         Confidence the teacher's prediction needs to become a pseudo-label
         (``semi_supervised="pseudo_label"``), in [0, 1].
 

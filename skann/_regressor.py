@@ -128,7 +128,7 @@ class MLPRegressor(RegressorMixin, BaseMLP):
         semi_supervised=None,
         unlabelled_marker="auto",
         unsupervised_weight=1.0,
-        confidence_threshold=0.8,
+        confidence_threshold=0.6,
         perturbation_scale=1.0,
         supervised_fallback=True,
     ):

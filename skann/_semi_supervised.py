@@ -32,6 +32,16 @@ NOISE_POOL = 1 << 18
 # Rows per batch of each kind with batch_size="auto": many small steps
 # let the few labels and the unlabelled rows interact often.
 AUTO_BATCH = 32
+# Distribution alignment (ReMixMatch): teacher predictions are rescaled
+# so that their running mean matches the labelled rows' class frequencies.
+DISTRIBUTION_ALIGNMENT = True
+# Decay of the running mean of the teacher's predictions.
+ALIGNMENT_DECAY = 0.99
+# Beta(MIXUP, MIXUP) draws the mixing weight of mixup on labelled rows.
+MIXUP = 0.75
+# Final share of a fit's max_iter epochs over which adam's learning rate
+# anneals to zero along a half cosine (sgd keeps its own schedules).
+ANNEAL_FRACTION = 0.3
 
 
 def _row_scale(weight, n_rows, dtype):
@@ -68,6 +78,8 @@ class UnlabelledLoss:
     regression = False
     needs_teacher = True
     student_view = "strong"
+    aligned = False
+    mixup = False
 
     def __init__(self, loss, threshold):
         self.loss = loss
@@ -103,6 +115,8 @@ class PseudoLabel(UnlabelledLoss):
     """
 
     name = "pseudo_label"
+    aligned = True
+    mixup = True
 
     def term(self, P, teacher, weight):
         if self.multiclass:
@@ -279,6 +293,7 @@ class UnlabelledTraining:
                      "center": center, "spread": spread}
             estimator._unlabelled_state = state
         self.state = state
+        self.prior = None  # set by epoch() from the labelled targets
         self.perturb = Perturbation(
             state["center"], state["spread"], estimator.perturbation_scale,
             estimator._random_state,
@@ -312,6 +327,9 @@ class UnlabelledTraining:
         unlabelled = np.resize(unlabelled, n_steps * unlabelled_batch)
         labelled = np.resize(order, n_steps * labelled_batch)
         weight = self.weight()
+        self._anneal()
+        if len(order) and self.method.aligned:
+            self.prior = self._labelled_prior(trainer, order)
         total = 0.0
         for step in range(n_steps):
             rows = labelled[step * labelled_batch : (step + 1) * labelled_batch]
@@ -329,6 +347,33 @@ class UnlabelledTraining:
             estimator.best_loss_ = np.inf
         return total / max(n_steps, 1)
 
+    @staticmethod
+    def _labelled_prior(trainer, order):
+        """Weighted mean of the labelled rows' encoded targets."""
+        Y = trainer.Y[order]
+        if trainer.sample_weight is None:
+            return Y.mean(axis=0).astype(np.float64)
+        weight = trainer.sample_weight[order]
+        total = weight.sum()
+        return (weight @ Y / total if total > 0 else Y.mean(axis=0)).astype(np.float64)
+
+    def _anneal(self):
+        """Set adam's learning rate for this epoch of a ``fit``.
+
+        Full rate, then a half cosine to zero over the last
+        ``ANNEAL_FRACTION`` of ``max_iter`` epochs: the last pseudo-labels
+        and the weights settle. ``n_iter_`` counts the epochs of this call,
+        so a ``partial_fit`` (one epoch per call) keeps the full rate.
+        """
+        estimator = self.estimator
+        optimizer = estimator._optimizer
+        if estimator.solver != "adam" or ANNEAL_FRACTION <= 0:
+            return
+        start = (1.0 - ANNEAL_FRACTION) * estimator.max_iter
+        progress = (estimator.n_iter_ - start) / max(ANNEAL_FRACTION * estimator.max_iter, 1)
+        factor = 0.5 * (1.0 + np.cos(np.pi * min(max(progress, 0.0), 1.0)))
+        optimizer.learning_rate = estimator.learning_rate_init * factor
+
     def _unlabelled_batch(self, rows):
         X = self.X[rows]
         X = X.toarray() if sp.issparse(X) else X
@@ -342,11 +387,15 @@ class UnlabelledTraining:
         teacher = None
         if self.method.needs_teacher:
             teacher = self._teacher_output(self.perturb(X_unlabelled, strong=False))
+            if self.method.aligned and DISTRIBUTION_ALIGNMENT and self.prior is not None:
+                teacher = self._align(teacher)
         student = self.perturb(X_unlabelled, strong=self.method.student_view == "strong")
         n_labelled = 0 if batch is None else batch[0].shape[0]
         if n_labelled:
             X_labelled = batch[0].toarray() if sp.issparse(batch[0]) else batch[0]
             X_labelled = self.perturb(X_labelled, strong=False)
+            if self.method.mixup:
+                X_labelled, batch = _mixup(X_labelled, batch, self.perturb.rng)
             student = np.concatenate([X_labelled, student])
         scores = network.forward(student, training=True)
         P = loss.output(scores, out=scores)
@@ -362,6 +411,25 @@ class UnlabelledTraining:
         n_effective = _n_effective(batch, unlabelled_weight, len(rows))
         network.add_penalty_gradient(estimator.alpha / n_effective)
         return value + 0.5 * estimator.alpha * network.penalty() / n_effective
+
+    def _align(self, teacher):
+        """Teacher predictions rescaled towards the labelled class frequencies."""
+        mean = teacher.mean(axis=0)
+        running = self.state.get("teacher_mean")
+        if running is None:
+            running = self.state["teacher_mean"] = mean.astype(np.float64)
+        else:
+            running *= ALIGNMENT_DECAY
+            running += (1 - ALIGNMENT_DECAY) * mean
+        eps = np.finfo(teacher.dtype).eps
+        ratio = (self.prior / np.maximum(running, eps)).astype(teacher.dtype)
+        if self.method.multiclass:
+            teacher *= ratio
+            teacher /= np.maximum(teacher.sum(axis=1, keepdims=True), eps)
+            return teacher
+        ratio_0 = ((1 - self.prior) / np.maximum(1 - running, eps)).astype(teacher.dtype)
+        positive = teacher * ratio
+        return positive / np.maximum(positive + (1 - teacher) * ratio_0, eps)
 
     def _teacher_output(self, X):
         """Output of the mean teacher on ``X`` (a fresh array)."""
@@ -379,6 +447,27 @@ class UnlabelledTraining:
         teacher = self.state["teacher"]
         teacher *= decay
         teacher += (1.0 - decay) * self.estimator.network_.params
+
+
+def _mixup(X, batch, rng):
+    """Mixup of a labelled batch with a shuffled copy of itself.
+
+    Inputs, targets and weights are mixed with one weight ``lam >= 0.5``
+    drawn from Beta(MIXUP, MIXUP): the few labels are seen between
+    classes too, which keeps the network from memorising them.
+    """
+    if MIXUP <= 0 or X.shape[0] < 2:
+        return X, batch
+    lam = rng.beta(MIXUP, MIXUP)
+    lam = max(lam, 1.0 - lam)
+    other = rng.permutation(X.shape[0])
+    _, Y, weight = batch
+    dtype = X.dtype
+    X = (lam * X + (1.0 - lam) * X[other]).astype(dtype, copy=False)
+    Y = (lam * Y + (1.0 - lam) * Y[other]).astype(Y.dtype, copy=False)
+    if weight is not None:
+        weight = (lam * weight + (1.0 - lam) * weight[other]).astype(weight.dtype, copy=False)
+    return X, (X, Y, weight)
 
 
 def _n_effective(batch, unlabelled_weight, n_unlabelled):
