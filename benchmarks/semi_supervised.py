@@ -28,7 +28,9 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.semi_supervised import LabelSpreading, SelfTrainingClassifier
 from sklearn.svm import SVC
 
-import skann
+from _peers import optional_skann
+
+skann = optional_skann()
 
 SEEDS = (0, 1, 2, 3, 4)
 FIT_SECONDS_LIMIT = 15.0

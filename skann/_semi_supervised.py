@@ -409,8 +409,8 @@ class UnlabelledTraining:
         unlabelled_P *= np.asarray(weight, dtype=P.dtype)
         network.backward(P)
         n_effective = _n_effective(batch, unlabelled_weight, len(rows))
-        network.add_penalty_gradient(estimator.alpha / n_effective)
-        return value + 0.5 * estimator.alpha * network.penalty() / n_effective
+        penalty = network.add_penalty_gradient(estimator.alpha / n_effective)
+        return value + 0.5 * estimator.alpha * penalty / n_effective
 
     def _align(self, teacher):
         """Teacher predictions rescaled towards the labelled class frequencies."""
