@@ -71,11 +71,11 @@ default=(100, 16)
 
     Attributes
     ----------
-    target_mean_ : ndarray of shape (n_features_in_,)
+    target_mean_ : ndarray of shape (`n_features_in_`,)
         Offset removed from each reconstructed feature (zeros without
         ``scale_target``).
 
-    target_scale_ : ndarray of shape (n_features_in_,)
+    target_scale_ : ndarray of shape (`n_features_in_`,)
         Factor each reconstructed feature was divided by.
 
     {attributes}
@@ -293,7 +293,7 @@ default=(100, 16)
 
         Returns
         -------
-        X_reconstructed : ndarray of shape (n_samples, n_features_in_)
+        X_reconstructed : ndarray of shape (n_samples, `n_features_in_`)
             In the codes' float dtype.
         """
         check_is_fitted(self, "network_")
@@ -372,7 +372,7 @@ default=(100, 16)
             Unfitted or fitted; its ``hidden_layer_sizes`` must begin with
             this encoder's ``hidden_layer_sizes`` and its ``activation``
             must be the same. It is modified in place.
-        X : {array-like, sparse matrix} of shape (n_samples, n_features_in_)
+        X : {array-like, sparse matrix} of shape (n_samples, `n_features_in_`)
             Training data of ``estimator``, preprocessed as the data the
             autoencoder was fit on.
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
