@@ -3,8 +3,8 @@
 import numpy as np
 from sklearn.base import is_classifier
 from sklearn.metrics import check_scoring
-from sklearn.utils import _safe_indexing
 
+from ._compat import _safe_indexing
 from ._semi_fit import marker_mask
 
 __all__ = ["LabelledScorer", "make_labelled_scorer"]

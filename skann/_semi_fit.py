@@ -10,8 +10,10 @@ import numbers
 
 import numpy as np
 from sklearn.base import clone, is_classifier
-from sklearn.utils import _safe_indexing, check_random_state
+from sklearn.utils import check_random_state
 from sklearn.utils.validation import indexable
+
+from ._compat import _safe_indexing
 
 # Share of the labelled rows held out (per class) to check the unlabelled
 # rows help, and the fewest held-out rows that make the check worth it.
