@@ -165,7 +165,7 @@ semi_supervised : {methods} or None, default=None
     perturbation_scale : float, default=1.0
         Standard deviation of the gaussian noise of a strongly perturbed
         view of an unlabelled sample, as a fraction of each feature's
-        standard deviation on the training data; such views also hide 20%
+        standard deviation on the training data; such views also hide 10%
         of the features (set to their mean). Weakly perturbed views (the
         teacher's, and the labelled samples in semi-supervised training)
         get half the noise.

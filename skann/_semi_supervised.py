@@ -24,7 +24,7 @@ RAMPUP_FRACTION = 0.25
 # Largest decay of the mean teacher's moving average.
 TEACHER_DECAY = 0.99
 # Share of features hidden (set to their mean) in a strongly perturbed view.
-FEATURE_DROPOUT = 0.2
+FEATURE_DROPOUT = 0.1
 # Noise of the weakly perturbed view, relative to the strong view's.
 WEAK_NOISE = 0.5
 # Gaussian draws pooled by a perturbation (see Perturbation._gaussian).
@@ -42,6 +42,10 @@ MIXUP = 0.75
 # Final share of a fit's max_iter epochs over which adam's learning rate
 # anneals to zero along a half cosine (sgd keeps its own schedules).
 ANNEAL_FRACTION = 0.3
+# Factor of unsupervised_weight for the pseudo-label term: its targets are
+# thresholded, so rows below the threshold add nothing and the term's mean
+# over the batch runs low.
+PSEUDO_LABEL_WEIGHT = 2.0
 
 
 def _row_scale(weight, n_rows, dtype):
@@ -80,6 +84,7 @@ class UnlabelledLoss:
     student_view = "strong"
     aligned = False
     mixup = False
+    gain = 1.0
 
     def __init__(self, loss, threshold):
         self.loss = loss
@@ -117,6 +122,7 @@ class PseudoLabel(UnlabelledLoss):
     name = "pseudo_label"
     aligned = True
     mixup = True
+    gain = PSEUDO_LABEL_WEIGHT
 
     def term(self, P, teacher, weight):
         if self.multiclass:
@@ -303,7 +309,8 @@ class UnlabelledTraining:
         """Unsupervised weight of the current epoch (after ramp-up)."""
         estimator = self.estimator
         rampup_epochs = RAMPUP_FRACTION * estimator.max_iter
-        return estimator.unsupervised_weight * rampup(self.state["epochs"], rampup_epochs)
+        gain = estimator.unsupervised_weight * self.method.gain
+        return gain * rampup(self.state["epochs"], rampup_epochs)
 
     def epoch(self, trainer, order):
         """One epoch; ``order`` holds the labelled rows in this epoch's order.
