@@ -10,6 +10,8 @@ indices, not of the data.
 import numpy as np
 import scipy.sparse as sp
 
+from .nn._blocks import scratch
+
 
 def held_out_rows(X, Y, sample_weight, fraction, strata, random_state):
     """Rows to hold out for early stopping, chosen by content.
@@ -111,7 +113,6 @@ class StochasticTrainer:
             estimator.best_loss_ = np.inf
         self.train_indices = indices
         self.batch_size = estimator._batch_rows(max(len(indices), 1), warn=True)
-        self._buffers = {}
 
     def _split(self, indices):
         """Row indices for training, and the held-out (X, Y, weight)."""
@@ -182,24 +183,17 @@ class StochasticTrainer:
         weight = None
         if self.sample_weight is not None:
             weight = self.sample_weight[rows].astype(self.dtype, copy=False)
-        Y_batch = np.take(self.Y, rows, axis=0, out=self._buffer("Y", self.Y, len(rows)), mode="clip")
+        Y_out = scratch(self, "Y", (len(rows), self.Y.shape[1]), self.Y.dtype)
+        Y_batch = np.take(self.Y, rows, axis=0, out=Y_out, mode="clip")
         if sp.issparse(self.X):
             return self.X[rows].astype(self.dtype), Y_batch, weight
-        gathered = np.take(
-            self.X, rows, axis=0, out=self._buffer("X", self.X, len(rows)), mode="clip"
-        )
+        X_out = scratch(self, "X", (len(rows), self.X.shape[1]), self.X.dtype)
+        gathered = np.take(self.X, rows, axis=0, out=X_out, mode="clip")
         if gathered.dtype != self.dtype:
-            cast = self._buffer("X_cast", self.X, len(rows), self.dtype)
+            cast = scratch(self, "X_cast", (len(rows), self.X.shape[1]), self.dtype)
             np.copyto(cast, gathered)
             gathered = cast
         return gathered, Y_batch, weight
-
-    def _buffer(self, name, like, n_rows, dtype=None):
-        dtype = like.dtype if dtype is None else dtype
-        buf = self._buffers.get(name)
-        if buf is None:
-            buf = self._buffers[name] = np.empty((self.batch_size, like.shape[1]), dtype)
-        return buf[:n_rows]
 
     def _plateau(self):
         """Update the no-improvement count; True once it passes the limit."""

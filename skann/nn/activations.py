@@ -10,6 +10,8 @@ that need ``Z`` say so with ``needs_input = True``.
 import numpy as np
 from scipy.special import erf, expit
 
+from ._blocks import SCRATCH, scratch
+
 __all__ = ["Activation", "ACTIVATIONS", "get_activation"]
 
 
@@ -52,21 +54,13 @@ class Activation:
         raise NotImplementedError
 
     def _scratch(self, like, dtype=None):
-        """A reusable array shaped like ``like`` (scratch space, not state).
-
-        Backward passes run once per batch on same-shaped arrays: reusing
-        one buffer avoids a fresh allocation (and its page faults) per call.
-        """
-        dtype = like.dtype if dtype is None else np.dtype(dtype)
-        buffers = self.__dict__.setdefault("_buffers", {})
-        buf = buffers.get(dtype)
-        if buf is None or buf.size < like.size:
-            buf = buffers[dtype] = np.empty(like.size, dtype=dtype)
-        return buf[: like.size].reshape(like.shape)
+        """A reusable array shaped like ``like`` (scratch space, not state)."""
+        dtype = like.dtype if dtype is None else dtype
+        return scratch(self, np.dtype(dtype), like.shape, dtype)
 
     def __getstate__(self):
         state = self.__dict__.copy()
-        state.pop("_buffers", None)
+        state.pop(SCRATCH, None)
         return state
 
     def __repr__(self):

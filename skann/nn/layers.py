@@ -10,6 +10,7 @@ therefore always reach them through these lists, never through copies.
 import numpy as np
 import scipy.sparse as sp
 
+from ._blocks import SCRATCH, scratch
 from .activations import get_activation
 
 __all__ = ["INITS", "Layer", "Dense", "init_bound"]
@@ -78,23 +79,14 @@ class Layer:
         """Fill ``grads`` from ``dY``; return ``dX`` (``None`` if not asked)."""
         raise NotImplementedError
 
-    def _buffer(self, name, n_rows, n_cols, dtype):
-        """A reusable ``(n_rows, n_cols)`` buffer, grown only when needed."""
-        buffers = self.__dict__.setdefault("_buffers", {})
-        buf = buffers.get(name)
-        if buf is None or buf.shape[0] < n_rows or buf.dtype != dtype:
-            buf = np.empty((n_rows, n_cols), dtype=dtype)
-            buffers[name] = buf
-        return buf[:n_rows]
-
     def __getstate__(self):
         # Buffers and cached activations are scratch space, not state.
         # Parameters bound to a network's flat buffer are stored by it.
         state = self.__dict__.copy()
-        scratch = ["_buffers", "_input", "_Z", "_A"]
+        scratch_keys = [SCRATCH, "_input", "_Z", "_A"]
         if state.get("bound"):
-            scratch += ["params", "grads"]
-        for key in scratch:
+            scratch_keys += ["params", "grads"]
+        for key in scratch_keys:
             state.pop(key, None)
         return state
 
@@ -149,14 +141,14 @@ class Dense(Layer):
     def forward(self, X, training):
         weights, bias = self.params
         n_rows = X.shape[0]
-        Z = self._buffer("Z", n_rows, self.units, weights.dtype)
+        Z = scratch(self, "Z", (n_rows, self.units), weights.dtype)
         if sp.issparse(X):
             Z[...] = X @ weights
         else:
             np.matmul(X, weights, out=Z)
         Z += bias
         if self.activation.needs_input:
-            A = self._buffer("A", n_rows, self.units, weights.dtype)
+            A = scratch(self, "A", (n_rows, self.units), weights.dtype)
         else:
             A = Z
         self.activation.forward(Z, A)
@@ -176,7 +168,7 @@ class Dense(Layer):
         dZ.sum(axis=0, out=grad_b)
         if not input_grad:
             return None
-        dX = self._buffer("dX", dZ.shape[0], weights.shape[0], weights.dtype)
+        dX = scratch(self, "dX", (dZ.shape[0], weights.shape[0]), weights.dtype)
         return np.matmul(dZ, weights.T, out=dX)
 
     def __repr__(self):

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from ._blocks import BLOCK_SIZE, blocks
+from ._blocks import BLOCK_SIZE, SCRATCH, blocks, scratch
 
 __all__ = ["Network"]
 
@@ -103,14 +103,14 @@ class Network:
         # Quarter-size blocks: the scratch (kept between calls) is 4x smaller
         # for the same speed, as this pass makes only 3 ufunc calls a block.
         block_size = BLOCK_SIZE // 4
-        scratch = self._scratch(min(self.n_decay, block_size))
+        buffer = scratch(self, "penalty", min(self.n_decay, block_size), self.dtype)
         scale = float(scale)
         penalty = 0.0
         for block in blocks(self.n_decay, block_size):
             weights = self.params[block]
             penalty += float(np.dot(weights, weights))
             self.grads[block] += np.multiply(
-                weights, scale, out=scratch[: block.stop - block.start]
+                weights, scale, out=buffer[: block.stop - block.start]
             )
         return penalty
 
@@ -126,28 +126,13 @@ class Network:
             stop = min(start + batch_size, X.shape[0])
             chunk = X[start:stop]
             if dense_cast:
-                chunk = self._cast_buffer(chunk)
+                cast = scratch(self, "cast", chunk.shape, self.dtype)
+                np.copyto(cast, chunk)
+                chunk = cast
             elif chunk.dtype != self.dtype:
                 chunk = chunk.astype(self.dtype)
             out[start:stop] = self.forward(chunk, training=False)
         return out
-
-    def _cast_buffer(self, chunk):
-        """``chunk`` cast to the compute dtype, in a buffer reused across calls."""
-        size = chunk.size
-        buf = self.__dict__.get("_cast")
-        if buf is None or buf.size < size:
-            buf = self._cast = np.empty(size, dtype=self.dtype)
-        cast = buf[:size].reshape(chunk.shape)
-        np.copyto(cast, chunk)
-        return cast
-
-    def _scratch(self, size):
-        """A reusable flat buffer of at least ``size`` elements."""
-        buf = self.__dict__.get("_tmp")
-        if buf is None or buf.size < size or buf.dtype != self.dtype:
-            buf = self._tmp = np.empty(max(size, 1), dtype=self.dtype)
-        return buf
 
     def _slots(self):
         """(layer, index) of every parameter, in flat-buffer order."""
@@ -172,8 +157,8 @@ class Network:
         # Layers hold views into the flat buffers: pickle the flat parameter
         # buffer once (layers drop their views) and rebind the views on load.
         state = self.__dict__.copy()
-        for scratch in ("grads", "_tmp", "_cast"):
-            state.pop(scratch, None)
+        for key in ("grads", SCRATCH):
+            state.pop(key, None)
         return state
 
     def __setstate__(self, state):

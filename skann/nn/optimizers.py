@@ -14,7 +14,7 @@ over the whole buffer.
 import numpy as np
 import scipy.optimize
 
-from ._blocks import BLOCK_SIZE, blocks
+from ._blocks import BLOCK_SIZE, SCRATCH, blocks, scratch
 
 __all__ = ["Optimizer", "SGD", "Adam", "OPTIMIZERS", "minimize_lbfgs"]
 
@@ -54,15 +54,11 @@ class Optimizer:
 
     def _scratch(self, grads):
         """A reusable block-sized buffer in the dtype of ``grads``."""
-        size = min(grads.size, BLOCK_SIZE)
-        scratch = getattr(self, "_tmp", None)
-        if scratch is None or scratch.size < size or scratch.dtype != grads.dtype:
-            scratch = self._tmp = np.empty(size, dtype=grads.dtype)
-        return scratch
+        return scratch(self, "step", min(grads.size, BLOCK_SIZE), grads.dtype)
 
     def __getstate__(self):
         state = self.__dict__.copy()
-        state.pop("_tmp", None)
+        state.pop(SCRATCH, None)
         return state
 
 
@@ -108,12 +104,12 @@ class SGD(Optimizer):
         self.velocity = None
 
     def update(self, params, grads):
-        scratch = self._scratch(grads)
+        buffer = self._scratch(grads)
         learning_rate = float(self.learning_rate)
         if self.momentum and self.velocity is None:
             self.velocity = np.zeros_like(params)
         for block in blocks(params.size):
-            step = scratch[: block.stop - block.start]
+            step = buffer[: block.stop - block.start]
             np.multiply(grads[block], learning_rate, out=step)
             block_params = params[block]
             if not self.momentum:
@@ -204,10 +200,10 @@ class Adam(Optimizer):
             / root_1_minus_beta_2
         )
         epsilon = float(self.epsilon / root_1_minus_beta_2)
-        scratch = self._scratch(grads)
+        buffer = self._scratch(grads)
         for block in blocks(params.size):
             grad, first, second = grads[block], self.first_moment[block], self.second_moment[block]
-            step = scratch[: block.stop - block.start]
+            step = buffer[: block.stop - block.start]
             first *= beta_1
             first += grad
             second *= beta_2
