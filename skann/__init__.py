@@ -9,7 +9,7 @@ The engine they run on is :mod:`skann.nn`.
 from ._autoencoder import AutoEncoder
 from ._classifier import MLPClassifier
 from ._regressor import MLPRegressor
-from ._scoring import LabelledScorer, make_labelled_scorer
+from .semi_supervised import LabelledScorer, make_labelled_scorer
 
 __version__ = "0.1.0"
 

@@ -1,6 +1,6 @@
 """AutoEncoder: a transformer learnt from X alone, and pre-training for MLPs.
 
-The autoencoder is a :class:`~skann._base.BaseMLP` that regresses X onto
+The autoencoder is a :class:`~skann._base.BaseNetwork` that regresses X onto
 itself through a bottleneck, so fitting, ``partial_fit``, the solvers, warm
 start and early stopping are the estimators' own machinery, not a copy.
 """
@@ -13,12 +13,11 @@ from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
-from ._base import PREDICT_CHUNK_ROWS, BaseMLP, store_init_params
+from ._base import BaseNetwork, all_or_nothing, store_init_params
 from ._regressor import target_scaling
 from ._compat import Interval, _check_sample_weight, _fit_context
 from ._docstrings import MLP_ATTRIBUTES, MLP_PARAMETERS, fill_doc
 from ._regressor import _r2
-from ._threads import blas_threads_for
 
 # The MLP parameters from ``activation`` on mean the same here; the
 # autoencoder documents ``hidden_layer_sizes`` itself.
@@ -29,7 +28,7 @@ _FLOAT_DTYPES = (np.float64, np.float32)
 
 
 @fill_doc(parameters=_SHARED_PARAMETERS, attributes=MLP_ATTRIBUTES)
-class AutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseMLP):
+class AutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseNetwork):
     """Autoencoder: a neural network that learns a compact code for X.
 
     An encoder of hidden layers of widths ``hidden_layer_sizes`` maps X to a
@@ -118,12 +117,12 @@ default=(100, 16)
     """
 
     _parameter_constraints: dict = {
-        **BaseMLP._parameter_constraints,
+        **BaseNetwork._parameter_constraints,
         "scale_target": ["boolean"],
         "noise": [Interval(Real, 0, None, closed="left")],
     }
 
-    # Reconstruction has no labels to leave out: BaseMLP's semi-supervised
+    # Reconstruction has no labels to leave out: BaseNetwork's semi-supervised
     # training never applies.
     semi_supervised = None
 
@@ -160,7 +159,7 @@ default=(100, 16)
         store_init_params(self, locals())
 
     # ------------------------------------------------------------------
-    # BaseMLP hooks: a regressor of X onto standardised X
+    # BaseNetwork hooks: a regressor of X onto standardised X
     # ------------------------------------------------------------------
     @property
     def _loss_name(self):
@@ -188,15 +187,8 @@ default=(100, 16)
         target /= self.target_scale_
         return target
 
-    def _loss_and_gradient(self, X, Y, sample_weight):
-        if self.noise > 0 and self.solver != "lbfgs":
-            X = self._corrupted(X)
-        return super()._loss_and_gradient(X, Y, sample_weight)
-
-    def _fit_lbfgs(self, X, Y, sample_weight):
-        if self.noise > 0:
-            X = self._corrupted(X)
-        return super()._fit_lbfgs(X, Y, sample_weight)
+    def _input_noise(self):
+        return self._corrupted if self.noise > 0 else None
 
     def _corrupted(self, X):
         """A dense copy of X with Gaussian noise of std ``noise`` added."""
@@ -223,6 +215,7 @@ default=(100, 16)
     # Fitting
     # ------------------------------------------------------------------
     @_fit_context(prefer_skip_nested_validation=True)
+    @all_or_nothing
     def fit(self, X, y=None, sample_weight=None):
         """Fit the autoencoder to reconstruct X.
 
@@ -243,8 +236,9 @@ default=(100, 16)
         """
         return self._fit(X, X, sample_weight, incremental=False)
 
-    @available_if(BaseMLP._check_stochastic_solver)
+    @available_if(BaseNetwork._check_stochastic_solver)
     @_fit_context(prefer_skip_nested_validation=True)
+    @all_or_nothing
     def partial_fit(self, X, y=None, sample_weight=None):
         """Update the autoencoder with one pass (one epoch) over X.
 
@@ -281,7 +275,7 @@ default=(100, 16)
         X = validate_data(
             self, X, accept_sparse=_ACCEPT_SPARSE, dtype=_FLOAT_DTYPES, reset=False
         )
-        return self._run_layers(X, self.network_.layers[: self._n_encoder_layers])
+        return self._raw_scores(X, stop=self._n_encoder_layers)
 
     def inverse_transform(self, X):
         """Decode codes back to the input space.
@@ -304,7 +298,7 @@ default=(100, 16)
                 f"X has {codes.shape[1]} features, but inverse_transform expects "
                 f"codes of {n_codes} features (the code layer's width)."
             )
-        decoded = self._run_layers(codes, self.network_.layers[self._n_encoder_layers :])
+        decoded = self._raw_scores(codes, start=self._n_encoder_layers)
         decoded = self._loss.output(decoded, out=decoded)
         decoded *= self.target_scale_
         decoded += self.target_mean_
@@ -338,20 +332,6 @@ default=(100, 16)
         scores = self._raw_scores(X)
         prediction = self._loss.output(scores, out=scores)
         return _r2(self._standardized(_dense(X)), prediction, sample_weight)
-
-    def _run_layers(self, X, layers):
-        """Forward validated X through ``layers``, in chunks, in X's dtype."""
-        compute_dtype = self.network_.dtype
-        out = np.empty((X.shape[0], layers[-1].units), dtype=X.dtype)
-        layer_sizes = [X.shape[1]] + [layer.units for layer in layers]
-        with blas_threads_for(layer_sizes, min(X.shape[0], PREDICT_CHUNK_ROWS)):
-            for start in range(0, X.shape[0], PREDICT_CHUNK_ROWS):
-                stop = start + PREDICT_CHUNK_ROWS
-                activations = X[start:stop].astype(compute_dtype, copy=False)
-                for layer in layers:
-                    activations = layer.forward(activations, training=False)
-                out[start:stop] = activations
-        return out
 
     # ------------------------------------------------------------------
     # Pre-training other networks
@@ -414,10 +394,10 @@ default=(100, 16)
         estimator._validate_params()
         estimator.set_params(warm_start=False)
         estimator._fit(X, y, None, incremental=False, classes=classes, train=False)
-        encoder = self.network_.layers[: self._n_encoder_layers]
-        targets = estimator.network_.layers[: len(encoder)]
+        encoder = [self.network_.weights(i) for i in range(self._n_encoder_layers)]
+        targets = [estimator.network_.weights(i) for i in range(len(encoder))]
         for position, (source, target) in enumerate(zip(encoder, targets)):
-            shape, wanted = target.params[0].shape, source.params[0].shape
+            shape, wanted = target["W"].shape, source["W"].shape
             if shape != wanted:
                 raise ValueError(
                     f"Layer {position} of {type(estimator).__name__} has weights of "
@@ -425,13 +405,13 @@ default=(100, 16)
                     f"the {self.n_features_in_} features the autoencoder was fit on."
                 )
         for source, target in zip(encoder, targets):
-            for source_param, target_param in zip(source.params, target.params):
-                target_param[...] = source_param
+            for name, source_param in source.items():
+                target[name][...] = source_param
         return estimator.set_params(warm_start=True)
 
     def _check_compatible(self, estimator):
         """Raise unless ``estimator``'s first hidden layers match the encoder."""
-        if not isinstance(estimator, BaseMLP):
+        if not isinstance(estimator, BaseNetwork):
             raise TypeError(
                 "init_network needs a skann MLPClassifier, MLPRegressor or "
                 f"AutoEncoder, got {type(estimator).__name__}."

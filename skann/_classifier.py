@@ -8,7 +8,7 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 
-from ._base import BaseMLP, store_init_params
+from ._base import BaseNetwork, all_or_nothing, store_init_params
 from ._compat import _fit_context
 from ._docstrings import (
     MLP_ATTRIBUTES,
@@ -17,7 +17,7 @@ from ._docstrings import (
     SEMI_SUPERVISED_PARAMETERS,
     fill_doc,
 )
-from ._semi_fit import check_labelled, unlabelled_mask
+from .semi_supervised import check_labelled, unlabelled_mask
 
 
 def binarizer_is_single_label(binarizer):
@@ -44,13 +44,13 @@ def binarizer_is_single_label(binarizer):
     ),
     semi_supervised_attributes=SEMI_SUPERVISED_ATTRIBUTES,
 )
-class MLPClassifier(ClassifierMixin, BaseMLP):
+class MLPClassifier(ClassifierMixin, BaseNetwork):
     """Multi-layer perceptron classifier trained by backpropagation.
 
     A drop-in replacement for :class:`sklearn.neural_network.MLPClassifier`
     (same parameters, defaults and fitted attributes) on skann's numpy
-    engine: float32 compute by default, more activations, and clear errors
-    where sklearn is silent. Binary and multilabel targets use logistic
+    engine: float32 compute for large networks (see ``dtype``), more
+    activations, and clear errors where sklearn is silent. Binary and multilabel targets use logistic
     outputs with the binary log-loss; multiclass targets use a softmax with
     the multiclass log-loss.
 
@@ -196,8 +196,9 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
             sample_weight=sample_weight,
         )
 
-    @available_if(BaseMLP._check_stochastic_solver)
+    @available_if(BaseNetwork._check_stochastic_solver)
     @_fit_context(prefer_skip_nested_validation=True)
+    @all_or_nothing
     def partial_fit(self, X, y, sample_weight=None, classes=None):
         """Update the model with one pass (one epoch) over the given batch.
 

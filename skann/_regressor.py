@@ -5,7 +5,7 @@ from sklearn.base import RegressorMixin
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_array, check_is_fitted, column_or_1d
 
-from ._base import BaseMLP, store_init_params
+from ._base import BaseNetwork, all_or_nothing, store_init_params
 from ._compat import StrOptions, _fit_context
 from ._docstrings import (
     MLP_ATTRIBUTES,
@@ -14,7 +14,7 @@ from ._docstrings import (
     SEMI_SUPERVISED_PARAMETERS,
     fill_doc,
 )
-from ._semi_supervised import REGRESSION_METHODS
+from .semi_supervised import REGRESSION_METHODS
 
 
 @fill_doc(
@@ -31,7 +31,7 @@ from ._semi_supervised import REGRESSION_METHODS
     ),
     semi_supervised_attributes=SEMI_SUPERVISED_ATTRIBUTES,
 )
-class MLPRegressor(RegressorMixin, BaseMLP):
+class MLPRegressor(RegressorMixin, BaseNetwork):
     """Multi-layer perceptron regressor trained by backpropagation.
 
     A drop-in replacement for :class:`sklearn.neural_network.MLPRegressor`
@@ -91,7 +91,7 @@ class MLPRegressor(RegressorMixin, BaseMLP):
     """
 
     _parameter_constraints: dict = {
-        **BaseMLP._parameter_constraints,
+        **BaseNetwork._parameter_constraints,
         "loss": [StrOptions({"squared_error", "poisson"})],
         "scale_target": ["boolean"],
         "semi_supervised": [StrOptions(set(REGRESSION_METHODS)), None],
@@ -170,8 +170,9 @@ class MLPRegressor(RegressorMixin, BaseMLP):
     def _score_encoded(self, Y, prediction, sample_weight):
         return _r2(Y, prediction, sample_weight)
 
-    @available_if(BaseMLP._check_stochastic_solver)
+    @available_if(BaseNetwork._check_stochastic_solver)
     @_fit_context(prefer_skip_nested_validation=True)
+    @all_or_nothing
     def partial_fit(self, X, y, sample_weight=None):
         """Update the model with one pass (one epoch) over the given batch.
 

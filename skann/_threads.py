@@ -11,6 +11,7 @@ CPUs when the block starts.
 """
 
 import os
+import threading
 from contextlib import contextmanager
 
 from threadpoolctl import ThreadpoolController
@@ -74,13 +75,33 @@ def _current_blas_threads():
     return max((lib.num_threads for lib in controllers if lib.user_api == "blas"), default=1)
 
 
-@contextmanager
-def blas_threads_for(layer_sizes, n_rows):
-    """Run the block on one BLAS thread when the products are small.
+def threads_for(layer_sizes, n_rows):
+    """BLAS threads a fit with these products should run on, or None to
+    leave the current setting alone.
 
-    Large products keep the current BLAS thread count (the one set by the
-    user, e.g. with ``threadpoolctl``), capped at the CPUs that are idle
-    when the block starts.
+    One thread for small products; for large ones the current count (the
+    one set by the user, e.g. with ``threadpoolctl``) capped at the CPUs
+    that are idle now.
+    """
+    if largest_product_flops(layer_sizes, n_rows) < MIN_FLOPS_PER_THREAD:
+        return 1
+    n_idle = idle_cpus()
+    return None if n_idle >= _current_blas_threads() else n_idle
+
+
+# Fits running at once in this process share one limit: the first one in
+# records the process's BLAS setting and the last one out restores exactly
+# that, whatever the order in which concurrent fits end.
+_lock = threading.Lock()
+_active = {"count": 0, "limiter": None}
+
+
+@contextmanager
+def fit_blas_threads(layer_sizes, n_rows):
+    """Run a fit on :func:`threads_for` BLAS threads, then restore.
+
+    Only fits use this: ``predict`` and ``transform`` never change the
+    process's BLAS setting, so they are safe to call from many threads.
 
     Parameters
     ----------
@@ -91,16 +112,28 @@ def blas_threads_for(layer_sizes, n_rows):
 
     Examples
     --------
-    >>> from skann._threads import blas_threads_for
-    >>> with blas_threads_for([64, 100, 10], 200):
+    >>> from threadpoolctl import threadpool_info
+    >>> from skann._threads import fit_blas_threads
+    >>> before = [lib["num_threads"] for lib in threadpool_info()]
+    >>> with fit_blas_threads([64, 100, 10], 200):
     ...     pass
+    >>> [lib["num_threads"] for lib in threadpool_info()] == before
+    True
     """
-    if largest_product_flops(layer_sizes, n_rows) >= MIN_FLOPS_PER_THREAD:
-        n_threads = idle_cpus()
-        if n_threads >= _current_blas_threads():
-            yield
-            return
-    else:
-        n_threads = 1
-    with _get_controller().limit(limits=n_threads, user_api="blas"):
+    n_threads = threads_for(layer_sizes, n_rows)
+    if n_threads is None:
         yield
+        return
+    with _lock:
+        limiter = _get_controller().limit(limits=n_threads, user_api="blas")
+        if _active["count"] == 0:
+            _active["limiter"] = limiter
+        _active["count"] += 1
+    try:
+        yield
+    finally:
+        with _lock:
+            _active["count"] -= 1
+            if _active["count"] == 0:
+                _active["limiter"].restore_original_limits()
+                _active["limiter"] = None

@@ -206,7 +206,7 @@ def test_regressor_partial_fit_starts_from_an_unlabelled_batch():
     ],
 )
 def test_unsupervised_gradients_match_finite_differences(method, loss_name):
-    from skann._semi_supervised import METHODS
+    from skann.semi_supervised import METHODS
     from skann.nn import get_loss
 
     rng = np.random.RandomState(0)

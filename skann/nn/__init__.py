@@ -1,28 +1,68 @@
 """skann's engine: a small, complete numpy library for feed-forward networks.
 
-It knows nothing about scikit-learn: layers, activations, losses fused with
-their output activation, optimizers that update one flat parameter buffer in
-place, and :class:`Network`, which ties them together.
+It knows nothing about scikit-learn: layers that declare their weights from
+input shapes, activations, losses fused with their output activation,
+optimizers and schedules over one flat parameter buffer, :class:`Network`
+(flat buffers, per-call workspaces, thread-safe inference) and one
+:class:`TrainingLoop` with hooks. ``docs/engine.rst`` describes the
+contracts.
 """
 
 from .activations import ACTIVATIONS, Activation, get_activation
-from .layers import Dense, Layer, init_bound
+from .initializers import init_bound
+from .layers import Dense, Layer, Weight
+from .lbfgs import LbfgsLoop, minimize_lbfgs
 from .losses import LOSSES, Loss, get_loss
 from .network import Network
-from .optimizers import OPTIMIZERS, SGD, Adam, Optimizer, minimize_lbfgs
+from .optimizers import OPTIMIZERS, SGD, Adam, AdamW, Optimizer, RMSprop
+from .schedules import SCHEDULES, Adaptive, Constant, Cosine, InvScaling, Schedule
+from .training import (
+    EMA,
+    Divergence,
+    EarlyStopping,
+    FiniteCheck,
+    Hook,
+    KeepBest,
+    MinibatchPlan,
+    SupervisedObjective,
+    TrainingLoop,
+    Validation,
+    Verbose,
+)
 
 __all__ = [
     "ACTIVATIONS",
-    "LOSSES",
-    "OPTIMIZERS",
     "Activation",
     "Adam",
+    "AdamW",
+    "Adaptive",
+    "Constant",
+    "Cosine",
     "Dense",
+    "Divergence",
+    "EMA",
+    "EarlyStopping",
+    "FiniteCheck",
+    "Hook",
+    "InvScaling",
+    "KeepBest",
+    "LOSSES",
     "Layer",
+    "LbfgsLoop",
     "Loss",
+    "MinibatchPlan",
     "Network",
+    "OPTIMIZERS",
     "Optimizer",
+    "RMSprop",
+    "SCHEDULES",
     "SGD",
+    "Schedule",
+    "SupervisedObjective",
+    "TrainingLoop",
+    "Validation",
+    "Verbose",
+    "Weight",
     "get_activation",
     "get_loss",
     "init_bound",

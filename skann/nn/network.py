@@ -1,171 +1,305 @@
-"""A feed-forward network: ordered layers over one flat parameter buffer."""
+"""Network: layers built from shapes over flat parameter and state buffers."""
 
 import numpy as np
 
-from ._blocks import BLOCK_SIZE, SCRATCH, blocks, scratch
+from ._blocks import BLOCK_SIZE, blocks
+from ._params import clone_params
+from .workspace import Context, LayerContext
 
 __all__ = ["Network"]
+
+# Rows per chunk of :meth:`Network.output` by default.
+CHUNK_ROWS = 4096
 
 
 class Network:
     """Ordered layers trained by backpropagation.
 
-    After :meth:`build`, every trainable array of every layer is a view into
-    one flat buffer, ``params``, and every gradient a view into ``grads``.
-    Decayed parameters (weights) come first, so the L2 penalty and its
-    gradient act on the contiguous slice ``params[:n_decay]``. Optimizers
-    update ``params`` in place.
+    :meth:`build` asks every layer for its weights (:class:`~skann.nn.layers.Weight`)
+    and allocates them in three flat buffers: ``params`` (trainable,
+    regularised weights first, so that the L2 penalty and weight decay act
+    on the contiguous slice ``params[:n_regularized]``), ``grads`` (same
+    layout) and ``state`` (non-trainable, e.g. running statistics).
+    Optimizers, lbfgs, snapshots and teachers work on these flat arrays.
+
+    Every pass runs in a per-call :class:`~skann.nn.workspace.Context`
+    (:meth:`context`): the network itself holds no batch-sized array, so
+    :meth:`output` may be called from many threads at once.
 
     Parameters
     ----------
     layers : list of Layer
+        Copied (from their parameters) on construction: the objects passed
+        in are never built or changed.
 
     Attributes
     ----------
-    params : ndarray of shape (n_params,)
-        All trainable parameters.
-    grads : ndarray of shape (n_params,)
-        Their gradients after :meth:`backward`.
-    n_decay : int
-        Length of the leading slice of ``params`` that is L2-regularised.
+    layers : list of Layer
+        The network's own built layers.
+    input_shape, output_shape : tuple of int
+        Shape of one sample in and out. Rows of 2-D input are reshaped to
+        ``input_shape`` once, before the first layer.
+    params, grads, state : ndarray of shape (n,)
+        The flat buffers.
+    n_regularized : int
+        Length of the regularised leading slice of ``params``.
 
     Examples
     --------
     >>> import numpy as np
-    >>> from skann.nn.layers import Dense
-    >>> from skann.nn.network import Network
-    >>> net = Network([Dense(4, "tanh"), Dense(1)])
-    >>> net.build(3, np.random.RandomState(0), np.float64)
-    1
-    >>> net.params.shape, net.n_decay
+    >>> from skann.nn import Dense, Network
+    >>> net = Network([Dense(4, "tanh"), Dense(1, "identity")])
+    >>> net.build((3,), np.float64, np.random.RandomState(0))
+    (1,)
+    >>> net.params.shape, net.n_regularized
     ((21,), 16)
-    >>> net.forward(np.ones((2, 3))).shape
+    >>> net.output(np.ones((2, 3))).shape
     (2, 1)
     """
 
     def __init__(self, layers):
-        self.layers = list(layers)
+        self.layers = [clone_params(layer) for layer in layers]
 
-    def build(self, n_in, rng, dtype):
-        """Build every layer and gather the parameters into flat buffers.
+    # ------------------------------------------------------------------
+    # Building
+    # ------------------------------------------------------------------
+    def build(self, input_shape, dtype, rng):
+        """Build every layer and allocate the flat buffers.
+
+        Parameters
+        ----------
+        input_shape : int or tuple of int
+            Shape of one input sample.
+        dtype : numpy dtype
+            Compute dtype of every buffer.
+        rng : RandomState
+            Draws the initial weights, layer by layer in declaration order.
 
         Returns
         -------
-        n_out : int
-            Width of the last layer.
+        output_shape : tuple of int
         """
-        for layer in self.layers:
-            n_in = layer.build(n_in, rng, dtype)
-            layer.param_shapes = [param.shape for param in layer.params]
-        initial = [(layer, index, layer.params[index]) for layer, index in self._slots()]
-        n_params = sum(param.size for _, _, param in initial)
-        self.n_decay = sum(
-            param.size for layer, index, param in initial if layer.decay[index]
-        )
-        self.params = np.empty(n_params, dtype=dtype)
-        self.grads = np.zeros(n_params, dtype=dtype)
-        self._bind()
-        for layer, index, param in initial:
-            layer.params[index][...] = param
-        return n_in
+        shape = (int(input_shape),) if np.isscalar(input_shape) else tuple(map(int, input_shape))
+        self.input_shape = shape
+        dtype = np.dtype(dtype)
+        declared = []
+        for position, layer in enumerate(self.layers):
+            weights, shape = layer.build(shape, dtype)
+            declared.append(list(weights))
+        self.output_shape = tuple(shape)
+        self._layout = _layout(declared)
+        self.n_regularized = sum(w.size for _, w in self._layout["params"] if w.regularized)
+        self.params = np.empty(_total(self._layout["params"]), dtype=dtype)
+        self.grads = np.zeros_like(self.params)
+        self.state = np.empty(_total(self._layout["state"]), dtype=dtype)
+        for position, weights in enumerate(declared):
+            for weight in weights:
+                self.weights(position, weight.trainable)[weight.name][...] = weight.init(
+                    rng, weight.shape, dtype
+                )
+        return self.output_shape
 
     @property
     def dtype(self):
-        """Compute dtype of the parameters."""
+        """Compute dtype of the buffers."""
         return self.params.dtype
 
-    def forward(self, X, training=False):
-        """Output of the last layer (a buffer reused by the next call)."""
-        for layer in self.layers:
-            X = layer.forward(X, training)
+    @property
+    def n_features(self):
+        """Number of values in one input sample."""
+        return int(np.prod(self.input_shape))
+
+    def weights(self, position, trainable=True, buffer=None):
+        """Views of layer ``position``'s weights in a flat buffer.
+
+        Parameters
+        ----------
+        position : int
+        trainable : bool, default=True
+            Trainable weights (in ``params``) or non-trainable state.
+        buffer : ndarray, default=None
+            A flat buffer of the same layout (``grads``, a snapshot, a
+            teacher's parameters); by default ``params`` or ``state``.
+
+        Returns
+        -------
+        views : dict of str to ndarray
+        """
+        kind = "params" if trainable else "state"
+        if buffer is None:
+            buffer = self.params if trainable else self.state
+        return {
+            weight.name: buffer[offset : offset + weight.size].reshape(weight.shape)
+            for (layer, weight), offset in zip(self._layout[kind], self._layout[kind + "_offsets"])
+            if layer == position
+        }
+
+    # ------------------------------------------------------------------
+    # Passes
+    # ------------------------------------------------------------------
+    def context(self, training=False, rng=None, params=None):
+        """A fresh per-call workspace for :meth:`forward` / :meth:`backward`.
+
+        Parameters
+        ----------
+        training : bool, default=False
+            Training mode: gradients are written to ``grads``, layers save
+            what backward needs and may draw from ``rng``.
+        rng : numpy.random.Generator, default=None
+        params : ndarray, default=None
+            Another flat parameter buffer to run the layers with (a teacher's
+            or a snapshot's); by default the network's ``params``.
+
+        Returns
+        -------
+        ctx : Context
+        """
+        layers = [
+            LayerContext(
+                training,
+                rng,
+                self.weights(position, True, params),
+                self.weights(position, True, self.grads) if training else {},
+                self.weights(position, False),
+                input_grad=position > 0,
+            )
+            for position in range(len(self.layers))
+        ]
+        return Context(training, rng, layers)
+
+    def forward(self, X, ctx, start=0, stop=None):
+        """Output of layers ``start:stop`` for the batch ``X``.
+
+        2-D input to the first layer is reshaped to ``(n, *input_shape)``.
+        The result may be a buffer of ``ctx``, reused by its next pass.
+        """
+        if start == 0 and len(self.input_shape) > 1:
+            X = X.reshape((X.shape[0], *self.input_shape))
+        stop = len(self.layers) if stop is None else stop
+        for position in range(start, stop):
+            X = self.layers[position].forward(X, ctx.layers[position])
         return X
 
-    def backward(self, dY):
+    def backward(self, dY, ctx):
         """Backpropagate ``dY`` (gradient at the output) into ``grads``."""
-        last = len(self.layers) - 1
-        for position in range(last, -1, -1):
-            dY = self.layers[position].backward(dY, input_grad=position > 0)
+        for position in range(len(self.layers) - 1, -1, -1):
+            dY = self.layers[position].backward(dY, ctx.layers[position])
 
+    def output(self, X, start=0, stop=None, chunk_rows=CHUNK_ROWS, out_dtype=None):
+        """Inference of layers ``start:stop`` on ``X``, chunk by chunk.
+
+        Thread-safe: every call has its own workspace. Each chunk of rows
+        is cast to the compute dtype in one reused buffer, so the working
+        memory is bounded by ``chunk_rows`` rows whatever ``X``'s size.
+
+        Parameters
+        ----------
+        X : {ndarray, sparse matrix} of shape (n_samples, n_inputs)
+        start, stop : int, default=0, None
+            The layers to run (all by default).
+        chunk_rows : int, default=4096
+        out_dtype : dtype, default=None
+            Dtype of the result; by default the compute dtype.
+
+        Returns
+        -------
+        Y : ndarray of shape (n_samples, n_outputs)
+        """
+        ctx = self.context(training=False)
+        out = None
+        dense = not hasattr(X, "tocsr")
+        for begin in range(0, X.shape[0], chunk_rows):
+            chunk = X[begin : begin + chunk_rows]
+            if dense and chunk.dtype != self.dtype:
+                cast = ctx.buffers.get("cast", chunk.shape, self.dtype)
+                np.copyto(cast, chunk)
+                chunk = cast
+            elif not dense and chunk.dtype != self.dtype:
+                chunk = chunk.astype(self.dtype)
+            Y = self.forward(chunk, ctx, start, stop)
+            if out is None:
+                out = np.empty((X.shape[0], *Y.shape[1:]), dtype=out_dtype or self.dtype)
+            out[begin : begin + chunk_rows] = Y
+        if out is None:  # no rows: run one empty chunk for the output shape
+            Y = self.forward(np.zeros((0, *X.shape[1:]), self.dtype), ctx, start, stop)
+            out = np.empty(Y.shape, dtype=out_dtype or self.dtype)
+        return out
+
+    # ------------------------------------------------------------------
+    # L2 penalty
+    # ------------------------------------------------------------------
     def penalty(self):
-        """Squared L2 norm of the decayed parameters."""
-        weights = self.params[: self.n_decay]
+        """Squared L2 norm of the regularised parameters."""
+        weights = self.params[: self.n_regularized]
         return float(np.dot(weights, weights))
 
-    def add_penalty_gradient(self, scale):
-        """Add ``scale * W`` to the gradient of every decayed parameter.
+    def add_penalty_gradient(self, scale, ctx):
+        """Add ``scale * W`` to the gradient of every regularised parameter.
 
         Returns
         -------
         penalty : float
-            The squared L2 norm of the decayed parameters (:meth:`penalty`),
-            computed in the same cache-blocked pass at no extra cost.
+            :meth:`penalty`, computed in the same cache-blocked pass.
         """
-        # Quarter-size blocks: the scratch (kept between calls) is 4x smaller
-        # for the same speed, as this pass makes only 3 ufunc calls a block.
+        # Quarter-size blocks: this pass makes only 3 ufunc calls a block.
         block_size = BLOCK_SIZE // 4
-        buffer = scratch(self, "penalty", min(self.n_decay, block_size), self.dtype)
+        buffer = ctx.buffers.get("penalty", min(self.n_regularized, block_size), self.dtype)
         scale = float(scale)
         penalty = 0.0
-        for block in blocks(self.n_decay, block_size):
+        for block in blocks(self.n_regularized, block_size):
             weights = self.params[block]
             penalty += float(np.dot(weights, weights))
-            self.grads[block] += np.multiply(
-                weights, scale, out=buffer[: block.stop - block.start]
-            )
+            self.grads[block] += np.multiply(weights, scale, out=buffer[: block.stop - block.start])
         return penalty
 
-    def predict(self, X, out, batch_size=4096):
-        """Forward ``X`` in chunks into the preallocated array ``out``.
+    # ------------------------------------------------------------------
+    # Snapshots and pickling
+    # ------------------------------------------------------------------
+    def snapshot(self):
+        """A copy of the trainable parameters and the state."""
+        return self.params.copy(), self.state.copy()
 
-        Each chunk is cast to the compute dtype into one reused buffer, and
-        every layer reuses its own output buffer, so the memory used is
-        bounded by ``batch_size`` rows whatever the number of rows of ``X``.
-        """
-        dense_cast = not hasattr(X, "tocsr") and X.dtype != self.dtype
-        for start in range(0, X.shape[0], batch_size):
-            stop = min(start + batch_size, X.shape[0])
-            chunk = X[start:stop]
-            if dense_cast:
-                cast = scratch(self, "cast", chunk.shape, self.dtype)
-                np.copyto(cast, chunk)
-                chunk = cast
-            elif chunk.dtype != self.dtype:
-                chunk = chunk.astype(self.dtype)
-            out[start:stop] = self.forward(chunk, training=False)
-        return out
+    def restore(self, snapshot):
+        """Put back a :meth:`snapshot` (in place: views stay valid)."""
+        params, state = snapshot
+        np.copyto(self.params, params)
+        np.copyto(self.state, state)
 
-    def _slots(self):
-        """(layer, index) of every parameter, in flat-buffer order."""
-        for decayed in (True, False):
-            for layer in self.layers:
-                for index, flag in enumerate(layer.decay):
-                    if flag == decayed:
-                        yield layer, index
-
-    def _bind(self):
-        """Point every layer's params and grads at slices of the buffers."""
-        offset = 0
-        for layer, index in self._slots():
-            shape = layer.param_shapes[index]
-            size = int(np.prod(shape))
-            layer.params[index] = self.params[offset : offset + size].reshape(shape)
-            layer.grads[index] = self.grads[offset : offset + size].reshape(shape)
-            layer.bound = True
-            offset += size
+    def is_finite(self):
+        """Whether every parameter and state value is finite."""
+        return bool(np.isfinite(self.params).all() and np.isfinite(self.state).all())
 
     def __getstate__(self):
-        # Layers hold views into the flat buffers: pickle the flat parameter
-        # buffer once (layers drop their views) and rebind the views on load.
         state = self.__dict__.copy()
-        for key in ("grads", SCRATCH):
-            state.pop(key, None)
+        state.pop("grads", None)  # scratch of training, not model state
         return state
 
     def __setstate__(self, state):
         self.__dict__.update(state)
         if "params" in state:
             self.grads = np.zeros_like(self.params)
-            for layer in self.layers:
-                layer.params = [None] * len(layer.param_shapes)
-                layer.grads = [None] * len(layer.param_shapes)
-            self._bind()
+
+
+def _layout(declared):
+    """Flat-buffer order of every declared weight, with offsets.
+
+    Trainable weights go to ``params`` (regularised ones first, then the
+    others, each in layer order); non-trainable ones to ``state``.
+    """
+    entries = [(position, w) for position, weights in enumerate(declared) for w in weights]
+    groups = {
+        "params": [e for e in entries if e[1].trainable and e[1].regularized]
+        + [e for e in entries if e[1].trainable and not e[1].regularized],
+        "state": [e for e in entries if not e[1].trainable],
+    }
+    for kind in ("params", "state"):
+        offsets, offset = [], 0
+        for _, weight in groups[kind]:
+            offsets.append(offset)
+            offset += weight.size
+        groups[kind + "_offsets"] = offsets
+    return groups
+
+
+def _total(entries):
+    return sum(weight.size for _, weight in entries)

@@ -4,8 +4,8 @@ import numpy as np
 from sklearn.base import is_classifier
 from sklearn.metrics import check_scoring
 
-from ._compat import _safe_indexing
-from ._semi_fit import marker_mask
+from .._compat import _safe_indexing
+from ._markers import marker_mask
 
 __all__ = ["LabelledScorer", "make_labelled_scorer"]
 

@@ -1,0 +1,98 @@
+"""Dense: the fully connected layer."""
+
+import numpy as np
+import scipy.sparse as sp
+
+from ..activations import get_activation
+from ..initializers import Uniform, init_bound
+from .base import Layer, Weight
+
+__all__ = ["Dense"]
+
+
+class Dense(Layer):
+    """Fully connected layer: ``A = f(X @ W + b)``.
+
+    Parameters
+    ----------
+    units : int
+        Number of neurons (output width).
+    activation : str, default="relu"
+        Activation ``f``; see :data:`skann.nn.activations.ACTIVATIONS`.
+    init : {"auto", "glorot_uniform", "he_uniform"}, default="auto"
+        Uniform initialisation of weights and biases; see
+        :func:`~skann.nn.initializers.init_bound`. ``"auto"`` is
+        Glorot-uniform for every built-in activation.
+
+    Notes
+    -----
+    Declares ``W`` of shape ``(n_in, units)`` (regularised) and ``b`` of
+    shape ``(units,)``, both drawn from ``U(-bound, bound)`` as sklearn's
+    MLP draws them. The input must be flat (one axis per sample): put a
+    ``Flatten`` layer after image layers.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skann.nn import Dense, Network
+    >>> net = Network([Dense(3, activation="relu")])
+    >>> net.build((2,), np.float64, np.random.RandomState(0))
+    (3,)
+    >>> net.output(np.ones((4, 2))).shape
+    (4, 3)
+    """
+
+    def __init__(self, units, activation="relu", init="auto"):
+        self.units = units
+        self.activation = activation
+        self.init = init
+
+    def build(self, input_shape, dtype):
+        if len(input_shape) != 1:
+            raise ValueError(
+                f"Dense expects flat inputs, but its input has shape {input_shape} "
+                "per sample. Put a Flatten() layer before it."
+            )
+        if not isinstance(self.units, (int, np.integer)) or self.units < 1:
+            raise ValueError(f"Dense units must be a positive integer, got {self.units!r}.")
+        self._activation = get_activation(self.activation)
+        n_in, units = int(input_shape[0]), int(self.units)
+        init = Uniform(init_bound(n_in, units, self._activation, self.init))
+        weights = [
+            Weight("W", (n_in, units), init, regularized=True),
+            Weight("b", (units,), init),
+        ]
+        return weights, (units,)
+
+    def forward(self, X, ctx):
+        weights, bias = ctx.params["W"], ctx.params["b"]
+        n_rows, units = X.shape[0], weights.shape[1]
+        Z = ctx.buffer("Z", (n_rows, units), weights.dtype)
+        if sp.issparse(X):
+            Z[...] = X @ weights
+        else:
+            np.matmul(X, weights, out=Z)
+        Z += bias
+        activation = self._activation
+        A = ctx.buffer("A", (n_rows, units), weights.dtype) if activation.needs_input else Z
+        activation.forward(Z, A, ctx)
+        if ctx.training:
+            saved = ctx.saved
+            saved["X"], saved["Z"], saved["A"] = X, Z, A
+        return A
+
+    def backward(self, dY, ctx):
+        saved = ctx.saved
+        X = saved["X"]
+        grad_W, grad_b = ctx.grads["W"], ctx.grads["b"]
+        dZ = self._activation.backward(dY, saved["Z"], saved["A"], ctx)
+        if sp.issparse(X):
+            grad_W[...] = X.T @ dZ
+        else:
+            np.matmul(X.T, dZ, out=grad_W)
+        dZ.sum(axis=0, out=grad_b)
+        if not ctx.input_grad:
+            return None
+        weights = ctx.params["W"]
+        dX = ctx.buffer("dX", (dZ.shape[0], weights.shape[0]), weights.dtype)
+        return np.matmul(dZ, weights.T, out=dX)

@@ -1,0 +1,508 @@
+"""The one training loop, its hooks, batch plans and the supervised objective.
+
+:class:`TrainingLoop` runs epochs: for each batch of a *plan* it asks the
+*objective* for the loss (which fills the network's gradients), lets the
+optimizer step with the *schedule*'s rate, and tells its *hooks*. Hooks
+decide everything else: validation metrics, early stopping, keeping the
+best weights, divergence checks, printing, a mean teacher. Supervised,
+semi-supervised and autoencoder training differ only in their plan and
+objective; the loop knows no estimator.
+"""
+
+import math
+import time
+
+import numpy as np
+import scipy.sparse as sp
+
+from .schedules import Constant
+
+__all__ = [
+    "Batch",
+    "Divergence",
+    "EMA",
+    "EarlyStopping",
+    "FiniteCheck",
+    "Hook",
+    "KeepBest",
+    "MinibatchPlan",
+    "SupervisedObjective",
+    "TrainingLoop",
+    "Validation",
+    "Verbose",
+]
+
+
+class Divergence(ValueError):
+    """Training produced a non-finite loss or non-finite weights."""
+
+
+class Batch:
+    """One minibatch: inputs, encoded targets and sample weights.
+
+    ``n_rows`` weighs the batch's loss in the epoch's mean loss.
+    """
+
+    __slots__ = ("X", "Y", "weight", "n_rows")
+
+    def __init__(self, X, Y, weight, n_rows=None):
+        self.X, self.Y, self.weight = X, Y, weight
+        self.n_rows = X.shape[0] if n_rows is None else n_rows
+
+
+# ----------------------------------------------------------------------
+# Plans: which rows form the batches of an epoch
+# ----------------------------------------------------------------------
+class MinibatchPlan:
+    """Minibatches over ``rows`` of (X, Y, weight), shuffled each epoch.
+
+    Each batch is gathered from X once into buffers reused from batch to
+    batch (owned by the plan, which lives for one fit) and cast to the
+    compute dtype there; X is never copied whole.
+
+    Parameters
+    ----------
+    X : {ndarray, sparse matrix} of shape (n_samples, n_features)
+    Y : ndarray of shape (n_samples, n_outputs)
+        Encoded targets, in the compute dtype.
+    sample_weight : ndarray of shape (n_samples,) or None
+    rows : ndarray of int
+        The training rows.
+    batch_size : int
+    shuffle : bool
+    random_state : RandomState
+        Shuffles the rows (in place of a copy) each epoch.
+    dtype : dtype
+        Compute dtype.
+    """
+
+    def __init__(self, X, Y, sample_weight, rows, batch_size, shuffle, random_state, dtype):
+        self.X, self.Y, self.sample_weight = X, Y, sample_weight
+        self.rows = rows
+        self.batch_size = int(batch_size)
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.dtype = np.dtype(dtype)
+        self._buffers = {}
+
+    @property
+    def n_samples(self):
+        """Rows seen per epoch."""
+        return len(self.rows)
+
+    def batches(self):
+        """Yield the epoch's :class:`Batch` objects (buffers reused)."""
+        order = self.rows
+        if self.shuffle:
+            order = order.copy()
+            self.random_state.shuffle(order)
+        for start in range(0, len(order), self.batch_size):
+            yield self.gather(order[start : start + self.batch_size])
+
+    def gather(self, rows):
+        """The :class:`Batch` of ``rows``, in reused buffers."""
+        weight = None
+        if self.sample_weight is not None:
+            weight = self.sample_weight[rows].astype(self.dtype, copy=False)
+        Y = np.take(self.Y, rows, axis=0, out=self._buffer("Y", (len(rows), self.Y.shape[1]), self.Y.dtype), mode="clip")
+        if sp.issparse(self.X):
+            return Batch(self.X[rows].astype(self.dtype), Y, weight)
+        shape = (len(rows), self.X.shape[1])
+        X = np.take(self.X, rows, axis=0, out=self._buffer("X", shape, self.X.dtype), mode="clip")
+        if X.dtype != self.dtype:
+            cast = self._buffer("X_cast", shape, self.dtype)
+            np.copyto(cast, X)
+            X = cast
+        return Batch(X, Y, weight)
+
+    def _buffer(self, key, shape, dtype):
+        array = self._buffers.get(key)
+        size = shape[0] * shape[1]
+        if array is None or array.size < size or array.dtype != dtype:
+            array = self._buffers[key] = np.empty(max(size, 1), dtype)
+        return array[:size].reshape(shape)
+
+
+# ----------------------------------------------------------------------
+# Objectives: the loss of a batch, and its gradient into network.grads
+# ----------------------------------------------------------------------
+class SupervisedObjective:
+    """Loss of a batch with the L2 penalty; fills the network's gradients.
+
+    Parameters
+    ----------
+    loss : Loss
+        The loss fused with the output activation.
+    alpha : float
+        L2 strength; the penalty ``alpha / 2 * ||W||^2`` is divided by the
+        batch's (weighted) sample count, as in sklearn.
+    noise : callable, default=None
+        ``noise(X) -> X`` applied to the inputs of each batch (a denoising
+        autoencoder's corruption), or None.
+    """
+
+    def __init__(self, loss, alpha, noise=None):
+        self.loss = loss
+        self.alpha = float(alpha)
+        self.noise = noise
+
+    def __call__(self, network, batch, ctx):
+        loss = self.loss
+        X = batch.X if self.noise is None else self.noise(batch.X)
+        scores = network.forward(X, ctx)
+        # Not in place: ``scores`` is the last layer's output, which its
+        # backward may still need (a last layer whose activation is not the
+        # identity).
+        proba = loss.output(scores, out=ctx.buffers.get("proba", scores.shape, scores.dtype))
+        value = loss.value(batch.Y, proba, batch.weight)
+        network.backward(loss.gradient(batch.Y, proba, batch.weight, out=proba), ctx)
+        return value + self.penalty(network, ctx, batch.n_rows if batch.weight is None else batch.weight.sum())
+
+    def penalty(self, network, ctx, n_effective):
+        """Add the L2 gradient for ``n_effective`` samples; return the penalty."""
+        if not self.alpha:
+            return 0.0
+        n_effective = max(float(n_effective), 1e-12)
+        # One cache-blocked pass adds the penalty's gradient and returns ||W||².
+        squared_norm = network.add_penalty_gradient(self.alpha / n_effective, ctx)
+        return 0.5 * self.alpha * squared_norm / n_effective
+
+
+# ----------------------------------------------------------------------
+# The loop
+# ----------------------------------------------------------------------
+class TrainingLoop:
+    """Epochs of minibatch steps, with hooks.
+
+    Parameters
+    ----------
+    network : Network
+    objective : callable
+        ``objective(network, batch, ctx) -> loss``; fills ``network.grads``.
+    optimizer : Optimizer
+        Built (``optimizer.build``) for the network's parameters.
+    schedule : Schedule, default=None
+        Learning rates; ``Constant(0.001)`` by default.
+    hooks : list of Hook, default=()
+    clip_grad_norm : float, default=None
+        Scale the gradient down to this global L2 norm before each step.
+
+    Attributes
+    ----------
+    records : list of dict
+        One per epoch run: ``epoch`` (from 1), ``loss`` (mean over the
+        epoch's batches), ``learning_rate``, ``samples``, ``seconds``, and
+        what hooks add (``val_loss``, ``val_score``).
+    stopped : bool
+        Whether a hook stopped training before ``max_epochs``.
+    stop_reason : str or None
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skann.nn import Dense, Network, get_loss
+    >>> from skann.nn.optimizers import Adam
+    >>> from skann.nn.schedules import Constant
+    >>> from skann.nn.training import MinibatchPlan, SupervisedObjective, TrainingLoop
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.normal(size=(200, 2)); Y = (X.sum(axis=1, keepdims=True) > 0) * 1.0
+    >>> net = Network([Dense(8, "tanh"), Dense(1, "identity")])
+    >>> _ = net.build((2,), np.float64, rng)
+    >>> loss = get_loss("binary_log_loss")
+    >>> loop = TrainingLoop(net, SupervisedObjective(loss, alpha=1e-4),
+    ...                     Adam().build(net.params.size, net.n_regularized, net.dtype),
+    ...                     Constant(0.01))
+    >>> plan = MinibatchPlan(X, Y, None, np.arange(200), 32, True, rng, np.float64)
+    >>> records = loop.run(plan, max_epochs=30)
+    >>> records[-1]["loss"] < records[0]["loss"]
+    True
+    """
+
+    def __init__(self, network, objective, optimizer, schedule=None, hooks=(), clip_grad_norm=None):
+        self.network = network
+        self.objective = objective
+        self.optimizer = optimizer
+        self.schedule = Constant() if schedule is None else schedule
+        self.hooks = list(hooks)
+        self.clip_grad_norm = clip_grad_norm
+
+    def run(self, plan, max_epochs, rng=None):
+        """Train for at most ``max_epochs`` epochs of ``plan``; return the records.
+
+        ``rng`` (a ``numpy.random.Generator``) is handed to the layers
+        (dropout masks).
+        """
+        network, objective, optimizer = self.network, self.objective, self.optimizer
+        self.ctx = network.context(training=True, rng=rng)
+        self.records, self.stopped, self.stop_reason = [], False, None
+        step_hooks = [hook for hook in self.hooks if type(hook).on_step is not Hook.on_step]
+        for hook in self.hooks:
+            hook.on_fit_begin(self)
+        params, grads = network.params, network.grads
+        for epoch in range(1, max_epochs + 1):
+            started = time.perf_counter()
+            rate = self.schedule.rate()
+            total = weight = 0.0
+            for batch in plan.batches():
+                loss = objective(network, batch, self.ctx)
+                if self.clip_grad_norm is not None:
+                    clip_by_global_norm(grads, self.clip_grad_norm)
+                optimizer.step(params, grads, rate)
+                total += loss * batch.n_rows
+                weight += batch.n_rows
+                for hook in step_hooks:
+                    hook.on_step(self, loss)
+            record = {
+                "epoch": epoch,
+                "loss": total / weight if weight else float("nan"),
+                "learning_rate": rate,
+                "samples": plan.n_samples,
+                "seconds": time.perf_counter() - started,
+            }
+            self.schedule.on_epoch_end(record)
+            stop = [hook.on_epoch_end(self, record) for hook in self.hooks]
+            self.records.append(record)
+            if any(stop):
+                self.stopped = True
+                break
+        for hook in self.hooks:
+            hook.on_fit_end(self)
+        del self.ctx  # per-call buffers go with the call
+        return self.records
+
+
+def clip_by_global_norm(grads, max_norm):
+    """Scale ``grads`` in place so that its L2 norm is at most ``max_norm``.
+
+    Returns
+    -------
+    norm : float
+        The norm before clipping.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skann.nn.training import clip_by_global_norm
+    >>> grads = np.array([3.0, 4.0])
+    >>> clip_by_global_norm(grads, 1.0), grads
+    (5.0, array([0.6, 0.8]))
+    """
+    norm = float(np.sqrt(np.dot(grads, grads)))
+    if norm > max_norm:
+        grads *= max_norm / norm
+    return norm
+
+
+# ----------------------------------------------------------------------
+# Hooks
+# ----------------------------------------------------------------------
+class Hook:
+    """Base class of the loop's hooks; every method is optional."""
+
+    def on_fit_begin(self, loop):
+        """Before the first epoch."""
+
+    def on_step(self, loop, loss):
+        """After each optimizer step, with the batch's loss."""
+
+    def on_epoch_end(self, loop, record):
+        """After each epoch; may add to ``record``. Return True to stop."""
+        return False
+
+    def on_fit_end(self, loop):
+        """After the last epoch (not after an exception)."""
+
+
+class FiniteCheck(Hook):
+    """Raise :class:`Divergence` on a non-finite loss or non-finite weights.
+
+    Parameters
+    ----------
+    hint : str, default="Lower the learning rate or scale the input features."
+        What the message advises.
+    """
+
+    def __init__(self, hint="Lower the learning rate or scale the input features."):
+        self.hint = hint
+
+    def on_step(self, loop, loss):
+        if not math.isfinite(loss):
+            self._fail(f"the loss of a minibatch became {loss}")
+
+    def on_epoch_end(self, loop, record):
+        if not math.isfinite(record["loss"]):
+            self._fail(f"the training loss became {record['loss']}")
+        if not loop.network.is_finite():
+            self._fail("the weights became non-finite")
+        return False
+
+    def _fail(self, what):
+        raise Divergence(f"Training diverged: {what}. {self.hint}")
+
+
+class Validation(Hook):
+    """Add the validation loss and score of each epoch to its record.
+
+    Parameters
+    ----------
+    evaluate : callable
+        ``evaluate(network) -> (loss, score)`` on the validation data.
+    """
+
+    def __init__(self, evaluate):
+        self.evaluate = evaluate
+
+    def on_epoch_end(self, loop, record):
+        record["val_loss"], record["val_score"] = map(float, self.evaluate(loop.network))
+        return False
+
+
+class KeepBest(Hook):
+    """Restore, at the end of training, the weights of the best epoch.
+
+    Parameters
+    ----------
+    monitor : str, default="val_loss"
+        Record key to minimise (or maximise, with ``mode="max"``).
+    mode : {"min", "max"}, default="min"
+
+    Attributes
+    ----------
+    best : float
+        Best value seen; ``best_record`` is its record.
+    """
+
+    def __init__(self, monitor="val_loss", mode="min"):
+        self.monitor = monitor
+        self.mode = mode
+
+    def on_fit_begin(self, loop):
+        self.best, self.best_record, self._snapshot = None, None, None
+
+    def on_epoch_end(self, loop, record):
+        value = record[self.monitor]
+        better = self.best is None or (value < self.best if self.mode == "min" else value > self.best)
+        if better and math.isfinite(value):
+            self.best, self.best_record = value, record
+            if self._snapshot is None:
+                self._snapshot = loop.network.snapshot()
+            else:
+                np.copyto(self._snapshot[0], loop.network.params)
+                np.copyto(self._snapshot[1], loop.network.state)
+        return False
+
+    def on_fit_end(self, loop):
+        if self._snapshot is not None:
+            loop.network.restore(self._snapshot)
+            self.best_record["restored"] = True
+
+
+class EarlyStopping(Hook):
+    """Stop when the monitored value has not improved for ``patience`` epochs.
+
+    An epoch improves when its value is below the best so far by more than
+    ``tol`` (above, with ``mode="max"``). After more than ``patience`` epochs
+    without improvement, the loop's schedule is asked to :meth:`reduce`
+    (sklearn's ``"adaptive"`` rate); if it cannot, training stops.
+
+    Parameters
+    ----------
+    monitor : str, default="loss"
+    patience : int or inf, default=10
+    tol : float, default=1e-4
+    mode : {"min", "max"}, default="min"
+    best : float, default=None
+        Best value of an earlier run (``warm_start`` continues it).
+    count : int, default=0
+        Epochs without improvement carried over from an earlier run.
+    """
+
+    def __init__(self, monitor="loss", patience=10, tol=1e-4, mode="min", best=None, count=0):
+        self.monitor = monitor
+        self.patience = patience
+        self.tol = tol
+        self.mode = mode
+        self.best = best
+        self.count = count
+
+    def on_epoch_end(self, loop, record):
+        value = record[self.monitor]
+        sign = 1.0 if self.mode == "min" else -1.0
+        if self.best is not None and sign * value > sign * self.best - self.tol:
+            self.count += 1
+        else:
+            self.count = 0
+        if self.best is None or sign * value < sign * self.best:
+            self.best = value
+        if self.count > self.patience:
+            schedule = getattr(loop, "schedule", None)  # LbfgsLoop has none
+            if schedule is not None and schedule.reduce():
+                self.count = 0
+                return False
+            loop.stop_reason = (
+                f"{self.monitor} did not improve by more than tol={self.tol} for "
+                f"{self.patience} consecutive epochs. Stopping."
+            )
+            return True
+        return False
+
+
+class Verbose(Hook):
+    """Print one line per epoch (and why training stopped).
+
+    Parameters
+    ----------
+    print_function : callable, default=print
+    """
+
+    def __init__(self, print_function=print):
+        self.print_function = print_function
+
+    def on_epoch_end(self, loop, record):
+        line = f"Iteration {record['epoch']}, loss = {record['loss']:.8f}"
+        if "val_loss" in record:
+            line += f", validation loss = {record['val_loss']:.8f}, validation score = {record['val_score']:.6f}"
+        if record["learning_rate"] is not None:  # None from LbfgsLoop
+            line += f", learning rate = {record['learning_rate']:.3g}"
+        self.print_function(line + f", {record['seconds']:.2f} s")
+        return False
+
+    def on_fit_end(self, loop):
+        if loop.stop_reason:
+            self.print_function(loop.stop_reason)
+
+
+class EMA(Hook):
+    """A mean teacher: an exponential moving average of the parameters.
+
+    After step ``s`` of the teacher's life the average decays by
+    ``min(decay, 1 - 1 / (s + 1))``, so the early average follows the
+    student closely. The average lives in ``state["params"]`` (a flat
+    buffer of the network's layout), which the caller keeps between runs.
+
+    Parameters
+    ----------
+    state : dict
+        ``{"params": ndarray or None, "steps": int}``; filled on first use.
+    decay : float, default=0.99
+    """
+
+    def __init__(self, state, decay=0.99):
+        self.state = state
+        self.decay = decay
+
+    def on_fit_begin(self, loop):
+        if self.state.get("params") is None:
+            self.state["params"] = loop.network.params.copy()
+            self.state["steps"] = 0
+        self._buffer = np.empty_like(self.state["params"])
+
+    def on_step(self, loop, loss):
+        self.state["steps"] += 1
+        decay = min(self.decay, 1.0 - 1.0 / (self.state["steps"] + 1))
+        teacher = self.state["params"]
+        teacher *= decay
+        teacher += np.multiply(loop.network.params, 1.0 - decay, out=self._buffer)
+
+    def on_fit_end(self, loop):
+        del self._buffer

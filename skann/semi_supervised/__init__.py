@@ -1,0 +1,28 @@
+"""Learning from unlabelled samples: markers, methods, training and scoring.
+
+- :mod:`._markers`: which samples are unlabelled;
+- :mod:`._objectives`: the unsupervised loss term of each method;
+- :mod:`._perturbations`: perturbed views (noise, feature dropout, mixup);
+- :mod:`._training`: the batch plan and objective run by the engine's loop;
+- :mod:`._guard`: the supervised fallback guard and ``transduction_``;
+- :mod:`._scoring`: scoring the labelled samples of a test set.
+"""
+
+from ._guard import fit_semi_supervised
+from ._markers import check_labelled, marker_mask, resolve_marker, split_labelled, unlabelled_mask
+from ._objectives import CLASSIFICATION_METHODS, METHODS, REGRESSION_METHODS
+from ._scoring import LabelledScorer, make_labelled_scorer
+
+__all__ = [
+    "CLASSIFICATION_METHODS",
+    "LabelledScorer",
+    "METHODS",
+    "REGRESSION_METHODS",
+    "check_labelled",
+    "fit_semi_supervised",
+    "make_labelled_scorer",
+    "marker_mask",
+    "resolve_marker",
+    "split_labelled",
+    "unlabelled_mask",
+]
