@@ -53,6 +53,16 @@ def make_optimizer(estimator, network):
     return optimizer.build(network.params.size, network.n_regularized, network.dtype)
 
 
+def _continued(current, fresh):
+    """``current`` (optimizer or schedule state carried over by warm_start
+    and partial_fit) unless its configuration changed, else ``fresh``."""
+    if current is None or type(current) is not type(fresh):
+        return fresh
+    if current.get_params() != fresh.get_params():
+        return fresh
+    return current
+
+
 def make_schedule(estimator):
     """The learning-rate schedule of ``learning_rate`` (sgd only, as sklearn)."""
     rate = estimator.learning_rate_init
@@ -66,10 +76,14 @@ def make_schedule(estimator):
 def fit_stochastic(estimator, X, Y, sample_weight, incremental, early_stopping, unlabelled):
     """Run sgd / adam epochs (one for ``partial_fit``) and record them."""
     network = estimator.network_
-    if estimator._optimizer is None or not (incremental or estimator.warm_start):
-        estimator._optimizer = make_optimizer(estimator, network)
-        estimator._schedule = make_schedule(estimator)
-    elif not incremental:
+    continuing = incremental or estimator.warm_start
+    estimator._optimizer = _continued(
+        estimator._optimizer if continuing else None, make_optimizer(estimator, network)
+    )
+    estimator._schedule = _continued(
+        estimator._schedule if continuing else None, make_schedule(estimator)
+    )
+    if not incremental:
         estimator._schedule.restart()
     hooks = [FiniteCheck(divergence_hint(estimator))]
     rows = np.arange(X.shape[0])

@@ -232,43 +232,49 @@ class TrainingLoop:
         ``rng`` (a ``numpy.random.Generator``) is handed to the layers
         (dropout masks).
         """
-        network, objective, optimizer = self.network, self.objective, self.optimizer
-        self.ctx = network.context(training=True, rng=rng)
+        self.ctx = self.network.context(training=True, rng=rng)
         self.records, self.stopped, self.stop_reason = [], False, None
-        step_hooks = [hook for hook in self.hooks if type(hook).on_step is not Hook.on_step]
-        for hook in self.hooks:
-            hook.on_fit_begin(self)
-        params, grads = network.params, network.grads
-        for epoch in range(1, max_epochs + 1):
-            started = time.perf_counter()
-            rate = self.schedule.rate()
-            total = weight = 0.0
-            for batch in plan.batches():
-                loss = objective(network, batch, self.ctx)
-                if self.clip_grad_norm is not None:
-                    clip_by_global_norm(grads, self.clip_grad_norm)
-                optimizer.step(params, grads, rate)
-                total += loss * batch.n_rows
-                weight += batch.n_rows
-                for hook in step_hooks:
-                    hook.on_step(self, loss)
-            record = {
-                "epoch": epoch,
-                "loss": total / weight if weight else float("nan"),
-                "learning_rate": rate,
-                "samples": plan.n_samples,
-                "seconds": time.perf_counter() - started,
-            }
-            self.schedule.on_epoch_end(record)
-            stop = [hook.on_epoch_end(self, record) for hook in self.hooks]
-            self.records.append(record)
-            if any(stop):
-                self.stopped = True
-                break
-        for hook in self.hooks:
-            hook.on_fit_end(self)
-        del self.ctx  # per-call buffers go with the call
+        try:
+            for hook in self.hooks:
+                hook.on_fit_begin(self)
+            step_hooks = [hook for hook in self.hooks if type(hook).on_step is not Hook.on_step]
+            for epoch in range(1, max_epochs + 1):
+                record = self._epoch(plan, epoch, step_hooks)
+                self.schedule.on_epoch_end(record)
+                stop = [hook.on_epoch_end(self, record) for hook in self.hooks]
+                self.records.append(record)
+                if any(stop):
+                    self.stopped = True
+                    break
+            for hook in self.hooks:
+                hook.on_fit_end(self)
+        finally:
+            self.ctx = None  # per-call buffers go with the call, even on error
         return self.records
+
+    def _epoch(self, plan, epoch, step_hooks):
+        """One pass over ``plan``; returns the epoch's record."""
+        network, objective, optimizer, ctx = self.network, self.objective, self.optimizer, self.ctx
+        params, grads = network.params, network.grads
+        started = time.perf_counter()
+        rate = self.schedule.rate()
+        total = weight = 0.0
+        for batch in plan.batches():
+            loss = objective(network, batch, ctx)
+            if self.clip_grad_norm is not None:
+                clip_by_global_norm(grads, self.clip_grad_norm)
+            optimizer.step(params, grads, rate)
+            total += loss * batch.n_rows
+            weight += batch.n_rows
+            for hook in step_hooks:
+                hook.on_step(self, loss)
+        return {
+            "epoch": epoch,
+            "loss": total / weight if weight else float("nan"),
+            "learning_rate": rate,
+            "samples": plan.n_samples,
+            "seconds": time.perf_counter() - started,
+        }
 
 
 def clip_by_global_norm(grads, max_norm):

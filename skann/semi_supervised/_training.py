@@ -158,7 +158,7 @@ class ConsistencyObjective(SupervisedObjective):
                 )
             student = np.concatenate([X_labelled, student])
         scores = network.forward(student, ctx)
-        P = loss.output(scores, out=scores)
+        P = loss.output(scores, out=ctx.buffers.get("proba", scores.shape, scores.dtype))
         value = 0.0
         if n_labelled:
             value = loss.value(Y_labelled, P[:n_labelled], labelled_weight)

@@ -1,6 +1,7 @@
 """Losses fused with their output activation: value against reference
 formulas, gradient w.r.t. the raw scores Z against finite differences."""
 
+
 import numpy as np
 import pytest
 from scipy.special import expit, softmax, xlogy
@@ -104,6 +105,17 @@ def test_output_in_place_equals_out_of_place(name):
     buffer = Z.copy()
     assert loss.output(buffer, buffer) is buffer
     np.testing.assert_allclose(buffer, expected, rtol=1e-15)
+
+
+@pytest.mark.parametrize("name", sorted(LOSSES))
+def test_output_without_buffer_returns_a_new_array(name):
+    loss = get_loss(name)
+    _, Z, _ = _problem(name)
+    original = Z.copy()
+    result = loss.output(Z, None)
+    assert not np.shares_memory(result, Z)
+    np.testing.assert_array_equal(Z, original)
+    np.testing.assert_allclose(result, loss.output(Z.copy(), np.empty_like(Z)), rtol=1e-15)
 
 
 @pytest.mark.parametrize("name", sorted(LOSSES))

@@ -1,0 +1,97 @@
+"""One fitted model, many threads: predictions are bit-identical to
+sequential ones, and the process's BLAS setting is left as it was."""
+
+import threading
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+from threadpoolctl import threadpool_info, threadpool_limits
+
+from skann import AutoEncoder, MLPClassifier, MLPRegressor
+
+N_THREADS, N_ROUNDS = 8, 50
+
+
+def _data():
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(800, 20))
+    y = (X[:, 0] + X[:, 1] > 0).astype(int) + (X[:, 2] > 1)
+    return X, y
+
+
+def _fitted(estimator, X, y):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return estimator.fit(X, y)
+
+
+def _run_in_threads(method, parts):
+    """``method(part)`` N_ROUNDS times in each of N_THREADS threads at once."""
+    results = [[None] * N_ROUNDS for _ in parts]
+    barrier = threading.Barrier(len(parts))
+
+    def work(index):
+        barrier.wait()
+        for round_ in range(N_ROUNDS):
+            results[index][round_] = method(parts[index])
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(len(parts))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
+
+
+CASES = [
+    (MLPClassifier(hidden_layer_sizes=(256, 256), max_iter=3, random_state=0), "predict_proba"),
+    (MLPClassifier(hidden_layer_sizes=(256, 256), max_iter=3, random_state=0), "predict"),
+    (MLPClassifier(max_iter=5, random_state=0), "predict_proba"),
+    (MLPRegressor(hidden_layer_sizes=(256, 256), max_iter=3, random_state=0), "predict"),
+    (AutoEncoder(hidden_layer_sizes=(256, 8), max_iter=3, random_state=0), "transform"),
+    (AutoEncoder(hidden_layer_sizes=(256, 8), max_iter=3, random_state=0), "inverse_transform"),
+]
+
+
+@pytest.mark.parametrize("estimator, method", CASES, ids=lambda c: str(c)[:40])
+def test_concurrent_inference_is_bit_identical_to_sequential(estimator, method):
+    X, y = _data()
+    model = _fitted(clone(estimator), X, y)
+    call = getattr(model, method)
+    if method == "inverse_transform":
+        X = model.transform(X)
+    # Parts of different sizes, so that the threads' buffers differ in shape.
+    parts = [X[i :: N_THREADS][: 40 + 10 * i] for i in range(N_THREADS)]
+    expected = [call(part) for part in parts]
+    results = _run_in_threads(call, parts)
+    wrong = sum(
+        not np.array_equal(result, expected[index])
+        for index, rounds in enumerate(results)
+        for result in rounds
+    )
+    assert wrong == 0, f"{wrong} of {N_THREADS * N_ROUNDS} concurrent calls differ"
+
+
+def _blas_threads():
+    return [lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"]
+
+
+def test_predict_and_fit_leave_the_process_blas_setting_alone():
+    X, y = _data()
+    model = _fitted(MLPClassifier(hidden_layer_sizes=(64,), max_iter=2, random_state=0), X, y)
+    with threadpool_limits(limits=2, user_api="blas"):
+        before = _blas_threads()
+        _run_in_threads(model.predict_proba, [X[:100]] * 4)
+        assert _blas_threads() == before
+        # Fits limit BLAS threads while they run (small products run on one
+        # thread); concurrent fits, ending in any order, restore the setting.
+        fits = [clone(model).set_params(max_iter=1 + i) for i in range(4)]
+        threads = [threading.Thread(target=_fitted, args=(fit, X, y)) for fit in fits]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert _blas_threads() == before
+        assert all(hasattr(fit, "network_") for fit in fits)
