@@ -6,8 +6,8 @@ hidden_layer_sizes : array-like of shape (n_layers - 2,), default=(100,)
 
     activation : {"identity", "logistic", "tanh", "relu", "leaky_relu", \
 "elu", "gelu", "softplus"}, default="relu"
-        Activation of the hidden layers. Weights are initialised
-        He-uniform for the ReLU family and Glorot-uniform otherwise.
+        Activation of the hidden layers. Weights and biases are
+        initialised Glorot-uniform for every activation, as in sklearn.
 
     solver : {"lbfgs", "sgd", "adam"}, default="adam"
         Weight optimisation: L-BFGS-B over all parameters, stochastic
@@ -42,11 +42,14 @@ hidden_layer_sizes : array-like of shape (n_layers - 2,), default=(100,)
         shuffling. Pass an int for reproducible results.
 
     tol : float, default=1e-4
-        Improvement of the loss (or validation score) below which an epoch
-        counts as no improvement.
+        Improvement of the training loss (with early stopping, of the
+        validation loss) below which an epoch counts as no improvement;
+        for lbfgs, the tolerance on the projected gradient.
 
     verbose : bool, default=False
-        Print progress.
+        Print one line per epoch (loss, validation loss and score when
+        there are validation data, learning rate, seconds) and why
+        training stopped.
 
     warm_start : bool, default=False
         Reuse the previous solution as the starting point of ``fit``. The
@@ -99,7 +102,8 @@ loss_ : float
         Loss at the end of training (including the L2 penalty).
 
     best_loss_ : float or None
-        Lowest training loss seen; None when early stopping is on.
+        Lowest training loss (mean over an epoch's batches) seen so far;
+        None when early stopping is on. For lbfgs, the final loss.
 
     loss_curve_ : list of float
         Loss after each epoch (stochastic solvers); for lbfgs, the one
@@ -112,6 +116,15 @@ loss_ : float
     best_validation_score_ : float or None
         Validation score of the restored weights (those of the lowest
         validation loss), with early stopping.
+
+    history_ : list of dict
+        One record per epoch (per iteration for lbfgs) of every fit and
+        ``partial_fit`` call since the network was built:
+        ``epoch`` (from 1), ``loss``, ``learning_rate`` (None for lbfgs),
+        ``samples`` (rows processed), ``seconds``, and with early stopping
+        ``val_loss``, ``val_score`` and ``restored`` (True on the epoch
+        whose weights were kept). ``pandas.DataFrame(est.history_)`` is the
+        epoch table.
 
     t_ : int
         Number of training samples seen by the solver.
