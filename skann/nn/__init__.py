@@ -10,7 +10,19 @@ contracts.
 
 from .activations import ACTIVATIONS, Activation, get_activation
 from .initializers import init_bound
-from .layers import Dense, Layer, Weight
+from .layers import (
+    AvgPool2D,
+    BatchNorm,
+    Conv2D,
+    Dense,
+    Dropout,
+    Flatten,
+    GlobalAvgPool2D,
+    Layer,
+    LayerNorm,
+    MaxPool2D,
+    Weight,
+)
 from .lbfgs import LbfgsLoop, minimize_lbfgs
 from .losses import LOSSES, Loss, get_loss
 from .network import Network
@@ -36,20 +48,28 @@ __all__ = [
     "Adam",
     "AdamW",
     "Adaptive",
+    "AvgPool2D",
+    "BatchNorm",
     "Constant",
+    "Conv2D",
     "Cosine",
     "Dense",
     "Divergence",
+    "Dropout",
     "EMA",
     "EarlyStopping",
+    "Flatten",
+    "GlobalAvgPool2D",
     "FiniteCheck",
     "Hook",
     "InvScaling",
     "KeepBest",
     "LOSSES",
     "Layer",
+    "LayerNorm",
     "LbfgsLoop",
     "Loss",
+    "MaxPool2D",
     "MinibatchPlan",
     "Network",
     "OPTIMIZERS",
