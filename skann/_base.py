@@ -8,6 +8,7 @@ from abc import ABCMeta, abstractmethod
 from numbers import Integral, Real
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
@@ -62,6 +63,22 @@ def all_or_nothing(fit_method):
             raise
 
     return wrapper
+
+
+def check_representable(X, dtype):
+    """Raise a ``ValueError`` when finite X overflows the compute ``dtype``.
+
+    Values above float32's largest (3.4e38) would train a float32 network
+    on infinities; the error says what to do instead.
+    """
+    limit = np.finfo(dtype).max
+    values = X.data if sp.issparse(X) else X
+    if np.finfo(values.dtype).max > limit and values.size and np.abs(values).max() > limit:
+        raise ValueError(
+            f"X has values of magnitude above {limit:.3g}, beyond the range of the "
+            f"network's compute dtype {np.dtype(dtype).name}. Scale X (e.g. with "
+            "StandardScaler), or set dtype='float64'."
+        )
 
 
 class BaseNetwork(BaseEstimator, metaclass=ABCMeta):
@@ -237,6 +254,7 @@ class BaseNetwork(BaseEstimator, metaclass=ABCMeta):
             self._check_architecture(layer_sizes)
         if not train:  # validated and built only (AutoEncoder.init_network)
             return self
+        check_representable(X, self.network_.dtype)
         Y = Y.astype(self.network_.dtype, copy=False)
         batch_rows = X.shape[0] if self.solver == "lbfgs" else self._batch_rows(X.shape[0])
         with fit_blas_threads(layer_sizes, batch_rows), np.errstate(over="ignore", invalid="ignore"):
@@ -252,8 +270,10 @@ class BaseNetwork(BaseEstimator, metaclass=ABCMeta):
             self, X, accept_sparse=["csr", "csc"], dtype=(np.float64, np.float32), reset=first_pass
         )
         if sample_weight is not None:
+            # float64 whatever X's dtype: weights act as ratios, and a
+            # float32 cast would turn finite weights above 3.4e38 into inf.
             sample_weight = _check_sample_weight(
-                sample_weight, X, dtype=X.dtype, ensure_non_negative=True
+                sample_weight, X, dtype=np.float64, ensure_non_negative=True
             )
         unlabelled = None
         if self.semi_supervised is not None:

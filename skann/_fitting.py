@@ -121,19 +121,21 @@ def fit_stochastic(estimator, X, Y, sample_weight, incremental, early_stopping, 
             schedule = Cosine(estimator.learning_rate_init, estimator.max_iter, hold=1 - ANNEAL_FRACTION)
     if estimator.verbose:
         hooks.append(Verbose())
-    loop = TrainingLoop(network, objective, estimator._optimizer, schedule, hooks)
+    loop = TrainingLoop(network, objective, estimator._optimizer, schedule, hooks, interruptible=True)
     records = loop.run(plan, 1 if incremental else estimator.max_iter, rng=estimator._layer_rng())
     _store_records(estimator, records)
+    if loop.interrupted:
+        warnings.warn(loop.stop_reason + " The model is usable; call fit again to train it fully.")
     if early_stopping:
         estimator.validation_scores_ += [record["val_score"] for record in records]
         if keep_best.best_record is not None:
             estimator.best_validation_score_ = keep_best.best_record["val_score"]
     else:
         best = np.inf if estimator.best_loss_ is None else estimator.best_loss_
-        estimator.best_loss_ = min(best, *(record["loss"] for record in records))
+        estimator.best_loss_ = min([best] + [record["loss"] for record in records])
         if unlabelled is None:
             estimator._no_improvement_count = stopping.count
-    converging = not incremental and unlabelled is None
+    converging = not incremental and unlabelled is None and not loop.interrupted
     if converging and estimator.n_iter_ == estimator.max_iter and not loop.stopped:
         warnings.warn(
             f"Stochastic Optimizer: Maximum iterations ({estimator.max_iter}) "
@@ -146,8 +148,6 @@ def fit_lbfgs(estimator, X, Y, sample_weight):
     """Minimise over all rows with L-BFGS-B, reporting to the same hooks."""
     network = estimator.network_
     X = X.astype(network.dtype, copy=False)
-    if sample_weight is not None:
-        sample_weight = sample_weight.astype(network.dtype, copy=False)
     noise = estimator._input_noise()
     if noise is not None:  # one corruption per fit: lbfgs needs a fixed objective
         X = noise(X)

@@ -17,10 +17,17 @@ __all__ = ["Loss", "LOSSES", "get_loss"]
 
 
 def _sample_mean(per_sample, sample_weight):
-    """Weighted mean over rows of a per-sample loss vector."""
+    """Weighted mean over rows of a per-sample loss vector.
+
+    Rows of zero weight count for nothing: a batch whose weights are all 0
+    has loss 0 (and, in :meth:`Loss.gradient`, a zero gradient).
+    """
     if sample_weight is None:
         return float(per_sample.mean())
-    return float(np.dot(per_sample, sample_weight) / sample_weight.sum())
+    total = sample_weight.sum()
+    if total <= 0:
+        return 0.0
+    return float(np.dot(per_sample, sample_weight) / total)
 
 
 class Loss:
@@ -72,9 +79,14 @@ class Loss:
         dZ = np.subtract(P, Y, out=out)
         if sample_weight is None:
             dZ *= np.asarray(1.0 / P.shape[0], dtype=dZ.dtype)
-        else:
-            scale = sample_weight / sample_weight.sum()
-            dZ *= scale.astype(dZ.dtype, copy=False)[:, None]
+            return dZ
+        total = sample_weight.sum()
+        if total <= 0:  # no row counts: no gradient (not 0 / 0)
+            dZ[...] = 0
+            return dZ
+        # The ratio in the weights' own dtype (float64 in the estimators),
+        # so that weights beyond float32's range still scale correctly.
+        dZ *= (sample_weight / total).astype(dZ.dtype, copy=False)[:, None]
         return dZ
 
     def __repr__(self):

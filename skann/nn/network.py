@@ -210,12 +210,8 @@ class Network:
         dense = not hasattr(X, "tocsr")
         for begin in range(0, X.shape[0], chunk_rows):
             chunk = X[begin : begin + chunk_rows]
-            if dense and chunk.dtype != self.dtype:
-                cast = ctx.buffers.get("cast", chunk.shape, self.dtype)
-                np.copyto(cast, chunk)
-                chunk = cast
-            elif not dense and chunk.dtype != self.dtype:
-                chunk = chunk.astype(self.dtype)
+            if chunk.dtype != self.dtype:
+                chunk = self._cast(chunk, ctx, dense)
             Y = self.forward(chunk, ctx, start, stop)
             if out is None:
                 out = np.empty((X.shape[0], *Y.shape[1:]), dtype=out_dtype or self.dtype)
@@ -224,6 +220,29 @@ class Network:
             Y = self.forward(np.zeros((0, *X.shape[1:]), self.dtype), ctx, start, stop)
             out = np.empty(Y.shape, dtype=out_dtype or self.dtype)
         return out
+
+    def _cast(self, chunk, ctx, dense):
+        """``chunk`` in the compute dtype (a reused buffer when dense).
+
+        Raises a ``ValueError`` when a finite input overflows the compute
+        dtype (above 3.4e38 for float32): it would turn into inf and NaN
+        outputs.
+        """
+        with np.errstate(over="ignore"):
+            if dense:
+                cast = ctx.buffers.get("cast", chunk.shape, self.dtype)
+                np.copyto(cast, chunk)
+                values = cast
+            else:
+                cast = chunk.astype(self.dtype)
+                values = cast.data
+        if not np.isfinite(values).all():
+            raise ValueError(
+                f"X has values that are not finite in the network's compute dtype "
+                f"{self.dtype.name} (largest magnitude {np.finfo(self.dtype).max:.3g}). "
+                "Scale X, or train the network in float64."
+            )
+        return cast
 
     # ------------------------------------------------------------------
     # L2 penalty

@@ -9,6 +9,7 @@ semi-supervised and autoencoder training differ only in their plan and
 objective; the loop knows no estimator.
 """
 
+import copy
 import math
 import time
 
@@ -101,9 +102,9 @@ class MinibatchPlan:
 
     def gather(self, rows):
         """The :class:`Batch` of ``rows``, in reused buffers."""
-        weight = None
-        if self.sample_weight is not None:
-            weight = self.sample_weight[rows].astype(self.dtype, copy=False)
+        # Weights stay in their own dtype (float64 from the estimators): the
+        # loss uses them as ratios, which float32 could overflow.
+        weight = None if self.sample_weight is None else self.sample_weight[rows]
         Y = np.take(self.Y, rows, axis=0, out=self._buffer("Y", (len(rows), self.Y.shape[1]), self.Y.dtype), mode="clip")
         if sp.issparse(self.X):
             return Batch(self.X[rows].astype(self.dtype), Y, weight)
@@ -159,10 +160,13 @@ class SupervisedObjective:
         return value + self.penalty(network, ctx, batch.n_rows if batch.weight is None else batch.weight.sum())
 
     def penalty(self, network, ctx, n_effective):
-        """Add the L2 gradient for ``n_effective`` samples; return the penalty."""
-        if not self.alpha:
+        """Add the L2 gradient for ``n_effective`` samples; return the penalty.
+
+        A batch of total weight 0 stands for no samples at all: no penalty.
+        """
+        n_effective = float(n_effective)
+        if not self.alpha or n_effective <= 0:
             return 0.0
-        n_effective = max(float(n_effective), 1e-12)
         # One cache-blocked pass adds the penalty's gradient and returns ||W||².
         squared_norm = network.add_penalty_gradient(self.alpha / n_effective, ctx)
         return 0.5 * self.alpha * squared_norm / n_effective
@@ -186,6 +190,12 @@ class TrainingLoop:
     hooks : list of Hook, default=()
     clip_grad_norm : float, default=None
         Scale the gradient down to this global L2 norm before each step.
+    interruptible : bool, default=False
+        Catch a ``KeyboardInterrupt`` raised during an epoch: the network
+        and the optimizer go back to where that epoch started (a copy is
+        kept at each epoch's start), ``interrupted`` is set and ``run``
+        returns the records of the completed epochs. Otherwise the
+        interrupt propagates.
 
     Attributes
     ----------
@@ -196,6 +206,8 @@ class TrainingLoop:
     stopped : bool
         Whether a hook stopped training before ``max_epochs``.
     stop_reason : str or None
+    interrupted : bool
+        Whether a ``KeyboardInterrupt`` ended training (``interruptible``).
 
     Examples
     --------
@@ -218,13 +230,17 @@ class TrainingLoop:
     True
     """
 
-    def __init__(self, network, objective, optimizer, schedule=None, hooks=(), clip_grad_norm=None):
+    def __init__(
+        self, network, objective, optimizer, schedule=None, hooks=(), clip_grad_norm=None,
+        interruptible=False,
+    ):
         self.network = network
         self.objective = objective
         self.optimizer = optimizer
         self.schedule = Constant() if schedule is None else schedule
         self.hooks = list(hooks)
         self.clip_grad_norm = clip_grad_norm
+        self.interruptible = interruptible
 
     def run(self, plan, max_epochs, rng=None):
         """Train for at most ``max_epochs`` epochs of ``plan``; return the records.
@@ -234,12 +250,15 @@ class TrainingLoop:
         """
         self.ctx = self.network.context(training=True, rng=rng)
         self.records, self.stopped, self.stop_reason = [], False, None
+        self.interrupted = False
         try:
             for hook in self.hooks:
                 hook.on_fit_begin(self)
             step_hooks = [hook for hook in self.hooks if type(hook).on_step is not Hook.on_step]
             for epoch in range(1, max_epochs + 1):
-                record = self._epoch(plan, epoch, step_hooks)
+                record = self._interruptible_epoch(plan, epoch, step_hooks)
+                if record is None:
+                    break
                 self.schedule.on_epoch_end(record)
                 stop = [hook.on_epoch_end(self, record) for hook in self.hooks]
                 self.records.append(record)
@@ -251,6 +270,24 @@ class TrainingLoop:
         finally:
             self.ctx = None  # per-call buffers go with the call, even on error
         return self.records
+
+    def _interruptible_epoch(self, plan, epoch, step_hooks):
+        """:meth:`_epoch`, rolled back to its start on a ``KeyboardInterrupt``
+        when ``interruptible`` (then returns None)."""
+        if not self.interruptible:
+            return self._epoch(plan, epoch, step_hooks)
+        start = self.network.snapshot(), copy.deepcopy(self.optimizer.__dict__)
+        try:
+            return self._epoch(plan, epoch, step_hooks)
+        except KeyboardInterrupt:
+            self.network.restore(start[0])
+            self.optimizer.__dict__.update(start[1])
+            self.interrupted = self.stopped = True
+            self.stop_reason = (
+                f"Training interrupted (KeyboardInterrupt) during epoch {epoch}: the "
+                f"weights are those of the last completed epoch ({epoch - 1})."
+            )
+            return None
 
     def _epoch(self, plan, epoch, step_hooks):
         """One pass over ``plan``; returns the epoch's record."""

@@ -479,7 +479,9 @@ def test_minibatch_plan_covers_the_rows_once_per_epoch(sparse):
     for _ in range(2):
         batches = [(b.X.toarray() if sparse else b.X.copy(), b.Y.copy(), b.weight.copy(), b.n_rows) for b in plan.batches()]
         assert [n_rows for *_, n_rows in batches] == [16, 16, 13]
-        assert all(batch[0].dtype == np.float32 and batch[2].dtype == np.float32 for batch in batches)
+        # Inputs in the compute dtype; weights keep theirs (they are ratios,
+        # which float32 could overflow).
+        assert all(batch[0].dtype == np.float32 and batch[2].dtype == np.float64 for batch in batches)
         order = np.concatenate([batch[2] for batch in batches]).astype(int)  # weight = row index
         assert sorted(order) == list(rows)
         for X_batch, Y_batch, weight_batch, _ in batches:

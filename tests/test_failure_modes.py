@@ -1,0 +1,112 @@
+"""Failure modes found by fuzzing: each either trains a finite model or
+raises a clear error, and none leaves a broken model behind."""
+
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.exceptions import ConvergenceWarning
+
+from skann import MLPClassifier, MLPRegressor
+from skann.nn.training import MinibatchPlan
+
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+
+X4 = np.array([[0.0, 0.0], [1.0, 1.0], [0.0, 1.0], [1.0, 0.0]])
+
+
+def test_minibatch_of_zero_weights_trains_a_finite_model():
+    model = MLPClassifier((3,), batch_size=1, shuffle=False, max_iter=2, random_state=0)
+    model.fit(X4, [0, 1, 0, 1], sample_weight=[0, 1, 1, 1])
+    assert np.isfinite(model.network_.params).all()
+    assert np.isfinite(model.predict_proba(X4)).all()
+    assert np.isfinite(model.loss_curve_).all()
+
+
+def test_huge_sample_weights_with_float32_input():
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(60, 3)).astype(np.float32)
+    y = (X[:, 0] > 0).astype(int)
+    params = dict(hidden_layer_sizes=(256, 64), alpha=0, max_iter=20, random_state=0)
+    huge = MLPClassifier(**params).fit(X, y, sample_weight=np.full(60, 1e300))
+    plain = MLPClassifier(**params).fit(X, y)
+    assert huge.network_.dtype == np.float32
+    # Constant weights are ratios: without the L2 penalty (divided by the
+    # total weight), the same training as without weights.
+    np.testing.assert_allclose(huge.predict_proba(X), plain.predict_proba(X), rtol=1e-4, atol=1e-5)
+
+
+def _float32_model():
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(200, 20))
+    model = MLPClassifier((256, 256), max_iter=2, random_state=0).fit(X, (X[:, 0] > 0).astype(int))
+    assert model.network_.dtype == np.float32
+    return model, X
+
+
+def test_inputs_beyond_float32_range_are_a_clear_error_at_predict():
+    model, X = _float32_model()
+    X = X[:5].copy()
+    X[0, 0] = 1e39
+    with pytest.raises(ValueError, match="not finite in the network's compute dtype float32"):
+        model.predict_proba(X)
+    X[0, 0] = 3e38  # still representable: a finite answer
+    assert np.isfinite(model.predict_proba(X)).all()
+
+
+def test_inputs_beyond_float32_range_are_a_clear_error_at_fit():
+    model, X = _float32_model()
+    before = model.network_.params.copy()
+    X = X.copy()
+    X[0, 0] = 1e39
+    with pytest.raises(ValueError, match="beyond the range.*dtype='float64'"):
+        model.fit(X, (X[:, 1] > 0).astype(int))
+    np.testing.assert_array_equal(model.network_.params, before)
+    # float64 networks take them.
+    model.set_params(dtype="float64").fit(X, (X[:, 1] > 0).astype(int))
+    assert np.isfinite(model.predict_proba(X)).all()
+
+
+def test_semi_supervised_attributes_do_not_outlive_a_plain_fit():
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(120, 4))
+    y = (X[:, 0] > 0).astype(int)
+    y[::3] = -1
+    model = MLPClassifier(semi_supervised="entropy", max_iter=5, random_state=0).fit(X, y)
+    assert hasattr(model, "transduction_")
+    model.set_params(semi_supervised=None).fit(X[y != -1], y[y != -1])
+    for name in ("transduction_", "used_unlabelled_", "guard_scores_"):
+        assert not hasattr(model, name), name
+
+
+@pytest.mark.parametrize("interrupt_epoch", [3, 1])
+def test_keyboard_interrupt_keeps_the_last_completed_epoch(monkeypatch, interrupt_epoch):
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(300, 5))
+    y = X @ rng.normal(size=5)
+    params = dict(hidden_layer_sizes=(20,), batch_size=50, random_state=0, tol=0)
+    completed = interrupt_epoch - 1
+    original = MinibatchPlan.batches
+    calls = {"epochs": 0}
+
+    def interrupted(self):
+        calls["epochs"] += 1
+        for index, batch in enumerate(original(self)):
+            if calls["epochs"] == interrupt_epoch and index == 2:
+                raise KeyboardInterrupt
+            yield batch
+
+    monkeypatch.setattr(MinibatchPlan, "batches", interrupted)
+    with pytest.warns(UserWarning, match=f"interrupted.*epoch {interrupt_epoch}.*usable"):
+        model = MLPRegressor(max_iter=10, **params).fit(X, y)
+    monkeypatch.setattr(MinibatchPlan, "batches", original)
+    # Consistent: n_iter_, history_ and the weights all say `completed` epochs.
+    assert model.n_iter_ == len(model.history_) == len(model.loss_curve_) == completed
+    if completed:
+        reference = MLPRegressor(max_iter=completed, **params).fit(X, y)
+        np.testing.assert_array_equal(model.network_.params, reference.network_.params)
+        np.testing.assert_array_equal(model.predict(X), reference.predict(X))
+    # Usable: it predicts and it trains on.
+    assert np.isfinite(model.predict(X)).all()
+    model.partial_fit(X, y)
+    assert model.n_iter_ == 1 and len(model.history_) == completed + 1
