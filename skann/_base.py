@@ -39,6 +39,12 @@ def store_init_params(estimator, arguments):
         setattr(estimator, name, arguments[name])
 
 
+@functools.lru_cache(maxsize=None)
+def _estimator_param_names(cls):
+    """``cls``'s parameter names (cached: fits call this on every call)."""
+    return frozenset(cls._get_param_names())
+
+
 def all_or_nothing(fit_method):
     """Leave the estimator exactly as it was when ``fit_method`` raises.
 
@@ -50,7 +56,7 @@ def all_or_nothing(fit_method):
 
     @functools.wraps(fit_method)
     def wrapper(self, *args, **kwargs):
-        params = set(self._get_param_names())
+        params = _estimator_param_names(type(self))
         saved = {
             key: value if key in params else copy.deepcopy(value)
             for key, value in self.__dict__.items()

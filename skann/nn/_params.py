@@ -7,6 +7,7 @@ arguments and nothing else, as estimators are. :class:`Params` gives them
 arguments (``layers__0__units``) through an estimator.
 """
 
+import functools
 import inspect
 
 __all__ = ["Params", "clone_params"]
@@ -33,15 +34,7 @@ class Params:
 
     @classmethod
     def _get_param_names(cls):
-        init = cls.__init__
-        if init is object.__init__:
-            return []
-        parameters = inspect.signature(init).parameters.values()
-        return sorted(
-            p.name
-            for p in parameters
-            if p.name != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
-        )
+        return list(_init_param_names(cls))
 
     def get_params(self, deep=True):
         """Parameters of this object.
@@ -100,6 +93,23 @@ class Params:
             if default is inspect.Parameter.empty or not _same(value, default):
                 shown.append(f"{name}={value!r}")
         return f"{type(self).__name__}({', '.join(shown)})"
+
+
+@functools.lru_cache(maxsize=None)
+def _init_param_names(cls):
+    """Sorted names of ``cls.__init__``'s arguments (cached: signature
+    inspection costs more than a small training step)."""
+    init = cls.__init__
+    if init is object.__init__:
+        return ()
+    parameters = inspect.signature(init).parameters.values()
+    return tuple(
+        sorted(
+            p.name
+            for p in parameters
+            if p.name != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+        )
+    )
 
 
 def _same(value, default):

@@ -288,6 +288,19 @@ class Network:
         """Whether every parameter and state value is finite."""
         return bool(np.isfinite(self.params).all() and np.isfinite(self.state).all())
 
+    def __deepcopy__(self, memo):
+        # Built layers are configuration only (never changed after build):
+        # share them, copy the buffers. Much cheaper than a generic deep
+        # copy, which all-or-nothing fits make before every call.
+        copied = object.__new__(type(self))
+        copied.__dict__.update(self.__dict__)
+        if hasattr(self, "params"):
+            copied.params = self.params.copy()
+            copied.state = self.state.copy()
+            copied.grads = np.zeros_like(self.params)
+        memo[id(self)] = copied
+        return copied
+
     def __getstate__(self):
         state = self.__dict__.copy()
         state.pop("grads", None)  # scratch of training, not model state
