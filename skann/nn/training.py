@@ -370,17 +370,23 @@ class FiniteCheck(Hook):
 
     def on_step(self, loop, loss):
         if not math.isfinite(loss):
-            self._fail(f"the loss of a minibatch became {loss}")
+            self._fail(loop, f"the loss of a minibatch became {loss}")
 
     def on_epoch_end(self, loop, record):
         if not math.isfinite(record["loss"]):
-            self._fail(f"the training loss became {record['loss']}")
+            self._fail(loop, f"the training loss became {record['loss']}")
         if not loop.network.is_finite():
-            self._fail("the weights became non-finite")
+            self._fail(loop, "the weights became non-finite")
         return False
 
-    def _fail(self, what):
-        raise Divergence(f"Training diverged: {what}. {self.hint}")
+    def _fail(self, loop, what):
+        # sklearn's words when the weights are gone (its tests match them).
+        weights = (
+            "" if loop.network.is_finite() else
+            "Solver produced non-finite parameter weights. The input data may "
+            "contain large values and need to be preprocessed. "
+        )
+        raise Divergence(f"{weights}Training diverged: {what}. {self.hint}")
 
 
 class Validation(Hook):
