@@ -3,11 +3,13 @@
 Estimators that train layered networks by backpropagation and fit every
 scikit-learn workflow: :class:`MLPClassifier` and :class:`MLPRegressor`, and
 :class:`AutoEncoder` to learn from X alone.
-The engine they run on is :mod:`skann.nn`.
+The engine they run on is :mod:`skann.nn`. :class:`LossCurveDisplay` plots
+a fit's loss curves (with matplotlib).
 """
 
 from ._autoencoder import AutoEncoder
 from ._classifier import MLPClassifier
+from ._display import LossCurveDisplay
 from ._regressor import MLPRegressor
 from .semi_supervised import LabelledScorer, make_labelled_scorer
 
@@ -16,6 +18,7 @@ __version__ = "0.1.0"
 __all__ = [
     "AutoEncoder",
     "LabelledScorer",
+    "LossCurveDisplay",
     "MLPClassifier",
     "MLPRegressor",
     "make_labelled_scorer",
