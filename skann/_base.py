@@ -15,6 +15,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from ._architecture import STOCHASTIC_SOLVERS, compute_dtype, dense_layers, hidden_layer_sizes
 from ._compat import Interval, Options, StrOptions, _check_sample_weight, _fit_context
 from ._fitting import fit_lbfgs, fit_stochastic
+from ._persistence import check_version, with_version
 from ._threads import fit_blas_threads
 from .nn import ACTIVATIONS, Network, get_loss
 from .semi_supervised import CLASSIFICATION_METHODS, fit_semi_supervised, split_labelled
@@ -380,3 +381,10 @@ class BaseNetwork(BaseEstimator, metaclass=ABCMeta):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
         return tags
+
+    # Pickles, joblib and skops files name the skann version that saved them.
+    def __getstate__(self):
+        return with_version(super().__getstate__())
+
+    def __setstate__(self, state):
+        super().__setstate__(check_version(self, state))
