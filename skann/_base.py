@@ -14,6 +14,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._architecture import STOCHASTIC_SOLVERS, compute_dtype, dense_layers, hidden_layer_sizes
 from ._compat import Interval, Options, StrOptions, _check_sample_weight, _fit_context
+from ._doc_links import DocLinkMixin
 from ._fitting import fit_lbfgs, fit_stochastic
 from ._persistence import check_version, with_version
 from ._threads import fit_blas_threads
@@ -65,7 +66,7 @@ def all_or_nothing(fit_method):
     return wrapper
 
 
-class BaseNetwork(BaseEstimator, metaclass=ABCMeta):
+class BaseNetwork(DocLinkMixin, BaseEstimator, metaclass=ABCMeta):
     """Base class of skann's estimators; not for direct use.
 
     Subclasses define ``_loss_name``, ``_validate_targets`` (labels to a float
