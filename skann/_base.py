@@ -1,11 +1,14 @@
 """BaseNetwork: parameters, validation, fit / partial_fit orchestration and
 inference shared by the estimators."""
 
+from __future__ import annotations
+
 import copy
 import functools
 import warnings
 from abc import ABCMeta, abstractmethod
 from numbers import Integral, Real
+from typing import TYPE_CHECKING
 
 import numpy as np
 from sklearn.base import BaseEstimator
@@ -18,8 +21,12 @@ from ._doc_links import DocLinkMixin
 from ._fitting import fit_lbfgs, fit_stochastic
 from ._persistence import check_version, with_version
 from ._threads import fit_blas_threads
+from ._typing import ArrayLike, MatrixLike
 from .nn import ACTIVATIONS, Network, get_loss
 from .semi_supervised import CLASSIFICATION_METHODS, fit_semi_supervised, split_labelled
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
 
 # Rows per forward pass in predict: large enough for efficient BLAS, small
 # enough that the activations stay in cache-friendly, bounded buffers.
@@ -188,7 +195,7 @@ class BaseNetwork(DocLinkMixin, BaseEstimator, metaclass=ABCMeta):
     # ------------------------------------------------------------------
     @_fit_context(prefer_skip_nested_validation=True)
     @all_or_nothing
-    def fit(self, X, y, sample_weight=None):
+    def fit(self, X: MatrixLike, y: ArrayLike, sample_weight: ArrayLike | None = None) -> Self:
         """Fit the model to data matrix X and targets y.
 
         Parameters
