@@ -36,7 +36,8 @@ from ._data import iris, regression
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
-REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# The fresh process imports the skann under test, wherever it lives.
+SKANN_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(skann.__file__)))
 
 # What is compared before and after a round trip. Run in this process and,
 # as source, in the fresh one, so that both compute exactly the same thing.
@@ -202,8 +203,8 @@ def round_trips(tmp_path_factory):
         (folder / f"{name}.trusted").write_text(" ".join(extra_trusted))
         saved[name] = model, outputs(model, X)
     result = subprocess.run(
-        [sys.executable, "-c", LOAD_IN_FRESH_PROCESS, str(folder), REPO_ROOT],
-        cwd=REPO_ROOT, capture_output=True, text=True,
+        [sys.executable, "-c", LOAD_IN_FRESH_PROCESS, str(folder), SKANN_ROOT],
+        cwd=SKANN_ROOT, capture_output=True, text=True,
     )
     assert result.returncode == 0, result.stderr
     trips = {}
