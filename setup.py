@@ -10,6 +10,16 @@ VERSION = re.search(
     r'__version__ = "([^"]+)"', (HERE / "skann" / "__init__.py").read_text()
 ).group(1)
 
+# Every extra is used by code in skann, documented and tested (tests/test_packaging.py).
+EXTRAS = {
+    "plot": ["matplotlib>=3.7"],  # skann.LossCurveDisplay (docs/plotting.rst)
+    "persist": ["skops>=0.10"],  # skann.SKOPS_TRUSTED_TYPES (docs/persistence.rst)
+    "dask": ["dask[distributed]>=2024.4", "dask-ml>=2024.4"],  # docs/scaling.rst
+    "docs": ["sphinx>=7", "numpydoc>=1.6"],  # docs/ (sphinx-build -b html docs ...)
+}
+# What CI needs to run every test rather than skip it.
+EXTRAS["test"] = ["pytest>=7", "pandas>=2", *EXTRAS["plot"], *EXTRAS["persist"], *EXTRAS["dask"]]
+
 setup(
     name="skann",
     version=VERSION,
@@ -25,14 +35,8 @@ setup(
         "joblib>=1.2",
         "threadpoolctl>=3.1",
     ],
-    extras_require={
-        "test": ["pytest>=7", "pandas>=2"],
-        "benchmark": ["pandas>=2"],
-        "docs": ["sphinx>=7", "numpydoc>=1.6"],
-        "plot": ["matplotlib>=3.7"],
-        "persist": ["skops>=0.9"],
-        "distributed": ["dask-ml>=2024.4"],
-    },
+    package_data={"skann": ["py.typed"]},
+    extras_require=EXTRAS,
     classifiers=[
         "Programming Language :: Python :: 3",
         "Topic :: Scientific/Engineering :: Artificial Intelligence",

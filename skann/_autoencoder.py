@@ -5,7 +5,10 @@ itself through a bottleneck, so fitting, ``partial_fit``, the solvers, warm
 start and early stopping are the estimators' own machinery, not a copy.
 """
 
+from __future__ import annotations
+
 from numbers import Real
+from typing import TYPE_CHECKING
 
 import numpy as np
 import scipy.sparse as sp
@@ -18,6 +21,10 @@ from ._regressor import target_scaling
 from ._compat import Interval, _check_sample_weight, _fit_context
 from ._docstrings import MLP_ATTRIBUTES, MLP_PARAMETERS, fill_doc
 from ._regressor import _r2
+from ._typing import ArrayLike, MatrixLike, NDArray
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
 
 # The MLP parameters from ``activation`` on mean the same here; the
 # autoencoder documents ``hidden_layer_sizes`` itself.
@@ -216,7 +223,7 @@ default=(100, 16)
     # ------------------------------------------------------------------
     @_fit_context(prefer_skip_nested_validation=True)
     @all_or_nothing
-    def fit(self, X, y=None, sample_weight=None):
+    def fit(self, X: MatrixLike, y: None = None, sample_weight: ArrayLike | None = None) -> Self:
         """Fit the autoencoder to reconstruct X.
 
         Parameters
@@ -239,7 +246,9 @@ default=(100, 16)
     @available_if(BaseNetwork._check_stochastic_solver)
     @_fit_context(prefer_skip_nested_validation=True)
     @all_or_nothing
-    def partial_fit(self, X, y=None, sample_weight=None):
+    def partial_fit(
+        self, X: MatrixLike, y: None = None, sample_weight: ArrayLike | None = None
+    ) -> Self:
         """Update the autoencoder with one pass (one epoch) over X.
 
         Parameters
@@ -259,7 +268,7 @@ default=(100, 16)
     # ------------------------------------------------------------------
     # Transforming
     # ------------------------------------------------------------------
-    def transform(self, X):
+    def transform(self, X: MatrixLike) -> NDArray:
         """Encode X: the activations of the code layer.
 
         Parameters
@@ -277,7 +286,7 @@ default=(100, 16)
         )
         return self._raw_scores(X, stop=self._n_encoder_layers)
 
-    def inverse_transform(self, X):
+    def inverse_transform(self, X: ArrayLike) -> NDArray:
         """Decode codes back to the input space.
 
         Parameters
@@ -304,7 +313,7 @@ default=(100, 16)
         decoded += self.target_mean_
         return decoded
 
-    def score(self, X, y=None, sample_weight=None):
+    def score(self, X: MatrixLike, y: None = None, sample_weight: ArrayLike | None = None) -> float:
         """Coefficient of determination R² of the reconstruction of X.
 
         Each feature's R² (on the scale the network reconstructs) is
@@ -336,7 +345,9 @@ default=(100, 16)
     # ------------------------------------------------------------------
     # Pre-training other networks
     # ------------------------------------------------------------------
-    def init_network(self, estimator, X, y, classes=None):
+    def init_network(
+        self, estimator: BaseNetwork, X: MatrixLike, y: ArrayLike, classes: ArrayLike | None = None
+    ) -> BaseNetwork:
         """Start ``estimator``'s first hidden layers from this encoder.
 
         Builds ``estimator``'s network for ``(X, y)`` without training it,

@@ -1,11 +1,14 @@
 """BaseNetwork: parameters, validation, fit / partial_fit orchestration and
 inference shared by the estimators."""
 
+from __future__ import annotations
+
 import copy
 import functools
 import warnings
 from abc import ABCMeta, abstractmethod
 from numbers import Integral, Real
+from typing import TYPE_CHECKING
 
 import numpy as np
 import scipy.sparse as sp
@@ -15,10 +18,16 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._architecture import STOCHASTIC_SOLVERS, compute_dtype, dense_layers, hidden_layer_sizes
 from ._compat import Interval, Options, StrOptions, _check_sample_weight, _fit_context
+from ._doc_links import DocLinkMixin
 from ._fitting import fit_lbfgs, fit_stochastic
+from ._persistence import check_version, with_version
 from ._threads import fit_blas_threads
+from ._typing import ArrayLike, MatrixLike
 from .nn import ACTIVATIONS, Network, get_loss
 from .semi_supervised import CLASSIFICATION_METHODS, fit_semi_supervised, split_labelled
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
 
 # Rows per forward pass in predict: large enough for efficient BLAS, small
 # enough that the activations stay in cache-friendly, bounded buffers.
@@ -87,7 +96,7 @@ def check_representable(X, dtype):
         )
 
 
-class BaseNetwork(BaseEstimator, metaclass=ABCMeta):
+class BaseNetwork(DocLinkMixin, BaseEstimator, metaclass=ABCMeta):
     """Base class of skann's estimators; not for direct use.
 
     Subclasses define ``_loss_name``, ``_validate_targets`` (labels to a float
@@ -209,7 +218,7 @@ class BaseNetwork(BaseEstimator, metaclass=ABCMeta):
     # ------------------------------------------------------------------
     @_fit_context(prefer_skip_nested_validation=True)
     @all_or_nothing
-    def fit(self, X, y, sample_weight=None):
+    def fit(self, X: MatrixLike, y: ArrayLike, sample_weight: ArrayLike | None = None) -> Self:
         """Fit the model to data matrix X and targets y.
 
         Parameters
@@ -406,3 +415,10 @@ class BaseNetwork(BaseEstimator, metaclass=ABCMeta):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
         return tags
+
+    # Pickles, joblib and skops files name the skann version that saved them.
+    def __getstate__(self):
+        return with_version(super().__getstate__())
+
+    def __setstate__(self, state):
+        super().__setstate__(check_version(self, state))

@@ -1,5 +1,9 @@
 """MLPClassifier: the classification face of the engine."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 import numpy as np
 from sklearn.base import ClassifierMixin
 from sklearn.metrics import accuracy_score
@@ -17,7 +21,11 @@ from ._docstrings import (
     SEMI_SUPERVISED_PARAMETERS,
     fill_doc,
 )
+from ._typing import ArrayLike, MatrixLike, NDArray
 from .semi_supervised import check_labelled, unlabelled_mask
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
 
 
 def binarizer_is_single_label(binarizer):
@@ -199,7 +207,13 @@ class MLPClassifier(ClassifierMixin, BaseNetwork):
     @available_if(BaseNetwork._check_stochastic_solver)
     @_fit_context(prefer_skip_nested_validation=True)
     @all_or_nothing
-    def partial_fit(self, X, y, sample_weight=None, classes=None):
+    def partial_fit(
+        self,
+        X: MatrixLike,
+        y: ArrayLike,
+        sample_weight: ArrayLike | None = None,
+        classes: ArrayLike | None = None,
+    ) -> Self:
         """Update the model with one pass (one epoch) over the given batch.
 
         Parameters
@@ -237,7 +251,7 @@ class MLPClassifier(ClassifierMixin, BaseNetwork):
                     )
         return self._fit(X, y, sample_weight, incremental=True, classes=classes)
 
-    def predict(self, X):
+    def predict(self, X: MatrixLike) -> NDArray:
         """Predict class labels (or label sets, for multilabel targets).
 
         Parameters
@@ -253,7 +267,7 @@ class MLPClassifier(ClassifierMixin, BaseNetwork):
         # (logistic outputs, p > 0.5 <=> score > 0) need no output activation.
         return self._label_binarizer.inverse_transform(self._scores(X), threshold=0.0)
 
-    def predict_proba(self, X):
+    def predict_proba(self, X: MatrixLike) -> NDArray:
         """Probability of each class.
 
         Parameters
@@ -276,7 +290,7 @@ class MLPClassifier(ClassifierMixin, BaseNetwork):
             return np.hstack([1 - proba, proba])
         return proba
 
-    def predict_log_proba(self, X):
+    def predict_log_proba(self, X: MatrixLike) -> NDArray:
         """Logarithm of :meth:`predict_proba`.
 
         Parameters

@@ -1,5 +1,9 @@
 """MLPRegressor: the regression face of the engine."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 import numpy as np
 from sklearn.base import RegressorMixin
 from sklearn.utils.metaestimators import available_if
@@ -14,7 +18,11 @@ from ._docstrings import (
     SEMI_SUPERVISED_PARAMETERS,
     fill_doc,
 )
+from ._typing import ArrayLike, MatrixLike, NDArray
 from .semi_supervised import REGRESSION_METHODS
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
 
 
 @fill_doc(
@@ -173,7 +181,9 @@ class MLPRegressor(RegressorMixin, BaseNetwork):
     @available_if(BaseNetwork._check_stochastic_solver)
     @_fit_context(prefer_skip_nested_validation=True)
     @all_or_nothing
-    def partial_fit(self, X, y, sample_weight=None):
+    def partial_fit(
+        self, X: MatrixLike, y: ArrayLike, sample_weight: ArrayLike | None = None
+    ) -> Self:
         """Update the model with one pass (one epoch) over the given batch.
 
         Parameters
@@ -189,7 +199,7 @@ class MLPRegressor(RegressorMixin, BaseNetwork):
         """
         return self._fit(X, y, sample_weight, incremental=True)
 
-    def predict(self, X):
+    def predict(self, X: MatrixLike) -> NDArray:
         """Predict targets.
 
         Parameters

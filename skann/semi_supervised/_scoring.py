@@ -1,10 +1,15 @@
 """Scoring partly labelled data: model selection on labelled samples only."""
 
+from __future__ import annotations
+
+from typing import Any, Callable
+
 import numpy as np
 from sklearn.base import is_classifier
 from sklearn.metrics import check_scoring
 
 from .._compat import _safe_indexing
+from .._typing import ArrayLike, MatrixLike
 from ._markers import marker_mask
 
 __all__ = ["LabelledScorer", "make_labelled_scorer"]
@@ -30,11 +35,15 @@ class LabelledScorer:
         one, else -1 for classifiers and NaN for regressors.
     """
 
-    def __init__(self, scoring=None, unlabelled_marker="auto"):
+    def __init__(
+        self, scoring: str | Callable | None = None, unlabelled_marker: str | float = "auto"
+    ) -> None:
         self.scoring = scoring
         self.unlabelled_marker = unlabelled_marker
 
-    def __call__(self, estimator, X, y, sample_weight=None):
+    def __call__(
+        self, estimator: Any, X: MatrixLike, y: ArrayLike, sample_weight: ArrayLike | None = None
+    ) -> float:
         """Score ``estimator`` on the labelled rows of ``(X, y)``.
 
         Returns NaN when no row is labelled (``GridSearchCV`` ranks such
@@ -69,7 +78,9 @@ class LabelledScorer:
         )
 
 
-def make_labelled_scorer(scoring=None, *, unlabelled_marker="auto"):
+def make_labelled_scorer(
+    scoring: str | Callable | None = None, *, unlabelled_marker: str | float = "auto"
+) -> LabelledScorer:
     """Make a scorer that ignores unlabelled samples, for model selection.
 
     Parameters
