@@ -10,6 +10,9 @@ VERSION = re.search(
     r'__version__ = "([^"]+)"', (HERE / "skann" / "__init__.py").read_text()
 ).group(1)
 
+# ONNX export (skann.onnx): the converters, the format, and a runtime to serve.
+ONNX = ["skl2onnx>=1.17", "onnx>=1.15", "onnxruntime>=1.17"]
+
 setup(
     name="skann",
     version=VERSION,
@@ -26,12 +29,14 @@ setup(
         "threadpoolctl>=3.1",
     ],
     extras_require={
-        "test": ["pytest>=7", "pandas>=2"],
+        # CI installs this extra: the ONNX tests run there.
+        "test": ["pytest>=7", "pandas>=2", *ONNX],
         "benchmark": ["pandas>=2"],
         "docs": ["sphinx>=7", "numpydoc>=1.6"],
         "plot": ["matplotlib>=3.7"],
         "persist": ["skops>=0.9"],
         "distributed": ["dask-ml>=2024.4"],
+        "onnx": ONNX,
     },
     classifiers=[
         "Programming Language :: Python :: 3",
