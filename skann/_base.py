@@ -17,7 +17,7 @@ from ._architecture import STOCHASTIC_SOLVERS, compute_dtype, dense_layers, hidd
 from ._compat import Interval, Options, StrOptions, _check_sample_weight, _fit_context
 from ._fitting import fit_lbfgs, fit_stochastic
 from ._threads import fit_blas_threads
-from .nn import ACTIVATIONS, Network, get_loss
+from .nn import ACTIVATIONS, Dense, Network, get_loss
 from .semi_supervised import CLASSIFICATION_METHODS, fit_semi_supervised, split_labelled
 
 # Rows per forward pass in predict: large enough for efficient BLAS, small
@@ -174,7 +174,14 @@ class BaseNetwork(BaseEstimator, metaclass=ABCMeta):
     def _dense_weights(self, name):
         check_is_fitted(self, "network_")
         network = self.network_
-        return [network.weights(position)[name] for position in range(len(network.layers))]
+        # Dense layers only: other layers (convolutions, normalisation,
+        # pooling) have other weights or none, and ``dir(estimator)``
+        # (which skl2onnx calls) reads this property.
+        return [
+            network.weights(position)[name]
+            for position, layer in enumerate(network.layers)
+            if isinstance(layer, Dense)
+        ]
 
     @property
     def coefs_(self):
