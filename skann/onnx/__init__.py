@@ -51,9 +51,14 @@ from ._layers import network_nodes, output_activation
 
 __all__ = ["UnsupportedError", "convert_network"]
 
-# Options of the classifier: those skl2onnx handles for sklearn's
-# MLPClassifier in its parser (ZipMap, class labels as an extra output).
-CLASSIFIER_OPTIONS = {"zipmap": [True, False, "columns"], "output_class_labels": [False, True]}
+# The options of sklearn's MLPClassifier converter: a ZipMap of the
+# probabilities, the class labels as an extra output (both written by
+# skl2onnx's parser), and ``nocl`` (class indices as labels).
+CLASSIFIER_OPTIONS = {
+    "zipmap": [True, False, "columns"],
+    "output_class_labels": [False, True],
+    "nocl": [True, False],
+}
 
 update_registered_converter(
     MLPClassifier, "SkannMLPClassifier", classifier_shape, convert_classifier,

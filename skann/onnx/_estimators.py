@@ -75,13 +75,16 @@ def _emit(graph, scope, container):
 # ----------------------------------------------------------------------
 # MLPClassifier
 # ----------------------------------------------------------------------
-def class_labels(model):
+def class_labels(model, no_class_labels=False):
     """``classes_`` as ONNX labels: an int64 or a string array.
 
     Float labels convert when they are whole numbers (skl2onnx's
-    convention for sklearn's classifiers); other floats raise.
+    convention for sklearn's classifiers); other floats raise. With
+    skl2onnx's option ``nocl``, the labels are the class indices.
     """
     classes = np.asarray(model.classes_)
+    if no_class_labels:
+        return np.arange(len(classes), dtype=np.int64)
     if classes.dtype.kind in "biu":
         if classes.dtype.kind == "u" and classes.max() > np.iinfo(np.int64).max:
             raise UnsupportedError("Class labels beyond int64 cannot be ONNX labels.")
@@ -110,9 +113,10 @@ def classifier_shape(operator):
     n_rows = _check_input(operator)
     model = operator.raw_operator
     n_classes = len(model.classes_)
+    nocl = operator.scope_inst.get_options(model, {"nocl": False})["nocl"]
     if _kind(model) == "multilabel-indicator":
         label = Int64TensorType([n_rows, n_classes])
-    elif class_labels(model).dtype == object:
+    elif class_labels(model, nocl).dtype == object:
         label = StringTensorType([n_rows])
     else:
         label = Int64TensorType([n_rows])
@@ -132,6 +136,8 @@ def convert_classifier(scope, operator, container):
     graph, scores = _raw_scores(scope, operator, container)
     label_out, proba_out = operator.outputs[0].full_name, operator.outputs[1].full_name
     kind = _kind(model)
+    if kind not in ("binary", "multiclass", "multilabel-indicator"):
+        raise UnsupportedError(f"MLPClassifier targets of type {kind!r} have no ONNX converter.")
     if kind == "multiclass":
         graph.op("Softmax", [scores], output=proba_out, axis=1)
         index = graph.op("ArgMax", [scores], "class_index", axis=1, keepdims=0)
@@ -145,7 +151,7 @@ def convert_classifier(scope, operator, container):
         negative = graph.op("Sub", [graph.const("one", 1.0), proba], "negative")
         graph.op("Concat", [negative, proba], output=proba_out, axis=1)
         index = graph.reshape(graph.op("Cast", [positive], "class_index", to=7), (-1,))
-    labels = class_labels(model)
+    labels = class_labels(model, container.get_options(model, {"nocl": False})["nocl"])
     graph.op("Gather", [graph.const("classes", labels, labels.dtype), index], output=label_out, axis=0)
     _emit(graph, scope, container)
 
