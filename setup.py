@@ -31,7 +31,7 @@ setup(
     extras_require={
         # CI installs this extra: the ONNX tests run there.
         "test": ["pytest>=7", "pandas>=2", *ONNX],
-        "benchmark": ["pandas>=2"],
+        "benchmark": ["pandas>=2", *ONNX],
         "docs": ["sphinx>=7", "numpydoc>=1.6"],
         "plot": ["matplotlib>=3.7"],
         "persist": ["skops>=0.9"],
