@@ -32,7 +32,7 @@ setup(
         # CI installs this extra: the ONNX tests run there.
         "test": ["pytest>=7", "pandas>=2", *ONNX],
         "benchmark": ["pandas>=2", *ONNX],
-        "docs": ["sphinx>=7", "numpydoc>=1.6"],
+        "docs": ["sphinx>=7", "numpydoc>=1.6", "sphinx-gallery>=0.15", *ONNX],
         "plot": ["matplotlib>=3.7"],
         "persist": ["skops>=0.9"],
         "distributed": ["dask-ml>=2024.4"],

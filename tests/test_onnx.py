@@ -6,8 +6,11 @@ identical. The data are well separated, so no label is decided by a
 near-tie of scores.
 """
 
+import doctest
+import runpy
 import subprocess
 import sys
+from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
@@ -28,6 +31,7 @@ from skann.onnx import UnsupportedError  # noqa: E402
 from skann.onnx._estimators import class_labels  # noqa: E402
 
 TOLERANCE = 1e-5
+REPO = Path(__file__).resolve().parents[1]
 FIT = dict(max_iter=60, random_state=0)
 
 
@@ -233,3 +237,18 @@ def test_classifier_with_layers_parameter():
     label, proba = run(clf, X_new, options={"zipmap": False})
     np.testing.assert_array_equal(label, clf.predict(X_new.astype(np.float32)))
     assert_probabilities(proba, clf, X_new)
+
+
+# ----------------------------------------------------------------------
+# The docs page and the gallery example run
+# ----------------------------------------------------------------------
+def test_docs_page_runs():
+    result = doctest.testfile(str(REPO / "docs" / "onnx.rst"), module_relative=False)
+    assert result.attempted > 0
+    assert result.failed == 0
+
+
+def test_gallery_example_runs(capsys):
+    runpy.run_path(str(REPO / "examples" / "plot_onnx_export.py"), run_name="__main__")
+    printed = capsys.readouterr().out
+    assert "labels identical: True" in printed

@@ -33,12 +33,14 @@ __all__ = [
 # Shared: input dtype, width, the network's raw scores
 # ----------------------------------------------------------------------
 def _graph_dtype(input_type):
-    """float64 graphs for double input (as skl2onnx's own MLP converter), else float32."""
+    """float64 graphs for double input (as skl2onnx's MLP converters), else float32."""
     return np.float64 if isinstance(input_type, DoubleTensorType) else np.float32
 
 
 def _tensor_type(operator):
-    return DoubleTensorType if _graph_dtype(operator.inputs[0].type) is np.float64 else FloatTensorType
+    if _graph_dtype(operator.inputs[0].type) is np.float64:
+        return DoubleTensorType
+    return FloatTensorType
 
 
 def _check_input(operator):
@@ -46,7 +48,9 @@ def _check_input(operator):
     model = operator.raw_operator
     check_is_fitted(model, "network_")
     if len(operator.inputs) != 1:
-        raise UnsupportedError(f"{type(model).__name__} takes one input tensor, got {len(operator.inputs)}.")
+        raise UnsupportedError(
+            f"{type(model).__name__} takes one input tensor, got {len(operator.inputs)}."
+        )
     shape = operator.inputs[0].type.shape
     width = shape[1] if len(shape) > 1 else None
     if isinstance(width, int) and width != model.n_features_in_:
@@ -127,7 +131,8 @@ def classifier_shape(operator):
 def _clipped(graph, proba):
     """Logistic outputs kept strictly inside (0, 1), as ``predict_proba`` does."""
     info = np.finfo(graph.dtype)
-    return graph.op("Clip", [proba, graph.const("tiny", info.tiny), graph.const("below_one", 1 - info.epsneg)], "clipped")
+    bounds = [graph.const("tiny", info.tiny), graph.const("below_one", 1 - info.epsneg)]
+    return graph.op("Clip", [proba, *bounds], "clipped")
 
 
 def convert_classifier(scope, operator, container):
@@ -152,7 +157,8 @@ def convert_classifier(scope, operator, container):
         graph.op("Concat", [negative, proba], output=proba_out, axis=1)
         index = graph.reshape(graph.op("Cast", [positive], "class_index", to=7), (-1,))
     labels = class_labels(model, container.get_options(model, {"nocl": False})["nocl"])
-    graph.op("Gather", [graph.const("classes", labels, labels.dtype), index], output=label_out, axis=0)
+    classes = graph.const("classes", labels, labels.dtype)
+    graph.op("Gather", [classes, index], output=label_out, axis=0)
     _emit(graph, scope, container)
 
 
@@ -160,7 +166,7 @@ def convert_classifier(scope, operator, container):
 # MLPRegressor
 # ----------------------------------------------------------------------
 def regressor_shape(operator):
-    """Predictions of shape (n, n_outputs), (n, 1) for one output, as skl2onnx's regressors."""
+    """Predictions of shape (n, n_outputs): (n, 1) for one output, as skl2onnx's regressors."""
     n_rows = _check_input(operator)
     operator.outputs[0].type = _tensor_type(operator)([n_rows, operator.raw_operator.n_outputs_])
 
@@ -170,8 +176,10 @@ def convert_regressor(scope, operator, container):
     model = operator.raw_operator
     graph, scores = _raw_scores(scope, operator, container)
     prediction = output_activation(graph, scores, model._loss.output_activation)
-    scaled = graph.op("Mul", [prediction, graph.const("target_scale", model.target_scale_)], "scaled")
-    graph.op("Add", [scaled, graph.const("target_mean", model.target_mean_)], output=operator.outputs[0].full_name)
+    scale = graph.const("target_scale", model.target_scale_)
+    scaled = graph.op("Mul", [prediction, scale], "scaled")
+    mean = graph.const("target_mean", model.target_mean_)
+    graph.op("Add", [scaled, mean], output=operator.outputs[0].full_name)
     _emit(graph, scope, container)
 
 
@@ -181,7 +189,8 @@ def convert_regressor(scope, operator, container):
 def autoencoder_shape(operator):
     """Codes of shape (n, code_size)."""
     n_rows = _check_input(operator)
-    operator.outputs[0].type = _tensor_type(operator)([n_rows, operator.raw_operator._n_features_out])
+    code_size = operator.raw_operator._n_features_out
+    operator.outputs[0].type = _tensor_type(operator)([n_rows, code_size])
 
 
 def convert_autoencoder(scope, operator, container):

@@ -39,7 +39,9 @@ class Graph:
     def __init__(self, dtype, opset, unique_name):
         self.dtype = np.dtype(dtype)
         if self.dtype not in FLOAT_TYPES:
-            raise UnsupportedError(f"ONNX graphs of skann compute in float32 or float64, not {self.dtype}.")
+            raise UnsupportedError(
+                f"ONNX graphs of skann compute in float32 or float64, not {self.dtype}."
+            )
         if opset < MIN_OPSET:
             raise UnsupportedError(
                 f"skann's ONNX converters need target_opset >= {MIN_OPSET}, got {opset}."
@@ -104,8 +106,8 @@ class Graph:
         graph_name : str, default="skann"
         """
         nodes = [
-            helper.make_node(op_type, inputs_, outputs_, name=f"{op_type}_{k}", domain=domain, **attributes)
-            for k, (op_type, inputs_, outputs_, domain, attributes) in enumerate(self.nodes)
+            helper.make_node(op, ins, outs, name=f"{op}_{k}", domain=domain, **attributes)
+            for k, (op, ins, outs, domain, attributes) in enumerate(self.nodes)
         ]
         initializers = [numpy_helper.from_array(array, name) for name, array in self.constants]
         graph = helper.make_graph(nodes, graph_name, inputs, outputs, initializers)

@@ -119,7 +119,8 @@ def _per_channel(graph, hint, values, t):
 # Layers: (graph, layer, params, state, tensor, where) -> tensor
 # ----------------------------------------------------------------------
 def _dense(graph, layer, params, state, t, where):
-    z = graph.op("Gemm", [t.name, graph.const("W", params["W"]), graph.const("b", params["b"])], "dense")
+    weights, bias = graph.const("W", params["W"]), graph.const("b", params["b"])
+    z = graph.op("Gemm", [t.name, weights, bias], "dense")
     return Tensor(activation(graph, z, layer._activation, where), (params["W"].shape[1],))
 
 
@@ -140,17 +141,20 @@ def _batch_norm(graph, layer, params, state, t, where):
     scale = params["gamma"] / np.sqrt(state["moving_var"].astype(np.float64) + layer.epsilon)
     shift = params["beta"] - state["moving_mean"] * scale
     y = graph.op("Mul", [t.name, _per_channel(graph, "bn_scale", scale, t)], "bn_scaled")
-    return Tensor(graph.op("Add", [y, _per_channel(graph, "bn_shift", shift, t)], "batch_norm"), t.shape, t.nchw)
+    y = graph.op("Add", [y, _per_channel(graph, "bn_shift", shift, t)], "batch_norm")
+    return Tensor(y, t.shape, t.nchw)
 
 
 def _layer_norm(graph, layer, params, state, t, where):
     axes = list(range(1, len(t.shape) + 1))  # every non-batch axis, in any layout
     centred = graph.op("Sub", [t.name, graph.reduce_mean(t.name, axes)], "ln_centred")
     squares = graph.op("Mul", [centred, centred], "ln_squares")
-    variance = graph.op("Add", [graph.reduce_mean(squares, axes, "ln_var"), graph.const("eps", layer.epsilon)])
+    variance = graph.reduce_mean(squares, axes, "ln_var")
+    variance = graph.op("Add", [variance, graph.const("eps", layer.epsilon)], "ln_var_eps")
     xhat = graph.op("Div", [centred, graph.op("Sqrt", [variance], "ln_std")], "ln_xhat")
     y = graph.op("Mul", [xhat, _per_channel(graph, "ln_gamma", params["gamma"], t)], "ln_scaled")
-    return Tensor(graph.op("Add", [y, _per_channel(graph, "ln_beta", params["beta"], t)], "layer_norm"), t.shape, t.nchw)
+    y = graph.op("Add", [y, _per_channel(graph, "ln_beta", params["beta"], t)], "layer_norm")
+    return Tensor(y, t.shape, t.nchw)
 
 
 def _window_attributes(geometry):
@@ -165,8 +169,10 @@ def _window_attributes(geometry):
 def _conv(graph, layer, params, state, t, where):
     t = _to_nchw(graph, t)
     geometry = layer._geometry
-    kernel = graph.const("conv_W", np.transpose(params["W"], (3, 2, 0, 1)))  # (kh, kw, c, f) -> (f, c, kh, kw)
-    z = graph.op("Conv", [t.name, kernel, graph.const("conv_b", params["b"])], "conv", **_window_attributes(geometry))
+    # skann's kernels are (kh, kw, c, f); ONNX's are (f, c, kh, kw).
+    kernel = graph.const("conv_W", np.transpose(params["W"], (3, 2, 0, 1)))
+    bias = graph.const("conv_b", params["b"])
+    z = graph.op("Conv", [t.name, kernel, bias], "conv", **_window_attributes(geometry))
     shape = (*geometry.output_hw, params["W"].shape[3])
     return Tensor(activation(graph, z, layer._activation, where), shape, True)
 
