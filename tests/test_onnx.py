@@ -99,6 +99,9 @@ def test_classifier_multilabel():
     assert label.dtype == np.int64 and label.shape == expected.shape
     np.testing.assert_array_equal(label, expected)
     assert_probabilities(proba, clf, X_new)
+    label, maps = run(clf, X_new)  # with the default ZipMap, as sklearn's multilabel MLP
+    np.testing.assert_array_equal(label, expected)
+    np.testing.assert_allclose([[row[k] for k in range(3)] for row in maps], proba, atol=1e-7)
 
 
 def test_classifier_whole_float_labels_become_int64_and_others_raise():
@@ -117,6 +120,8 @@ def test_class_index_labels_and_unsupported_options():
     clf = MLPClassifier((4,), **FIT).fit(X, np.array(["a", "b", "c"])[y])
     label, _ = run(clf, X, options={"zipmap": False, "nocl": True})
     np.testing.assert_array_equal(label, np.searchsorted(clf.classes_, clf.predict(X)))
+    *_, classes = run(clf, X, options={"zipmap": False, "output_class_labels": True})
+    np.testing.assert_array_equal(classes, clf.classes_)
     with pytest.raises(NameError, match="raw_scores"):  # skl2onnx names the option
         session(clf, X, options={"raw_scores": True})
 
