@@ -10,15 +10,21 @@ VERSION = re.search(
     r'__version__ = "([^"]+)"', (HERE / "skann" / "__init__.py").read_text()
 ).group(1)
 
+# ONNX export (skann.onnx): the converters, the format, and a runtime to serve.
+ONNX = ["skl2onnx>=1.17", "onnx>=1.15", "onnxruntime>=1.17"]
+
 # Every extra is used by code in skann, documented and tested (tests/test_packaging.py).
 EXTRAS = {
     "plot": ["matplotlib>=3.7"],  # skann.LossCurveDisplay (docs/plotting.rst)
     "persist": ["skops>=0.10"],  # skann.SKOPS_TRUSTED_TYPES (docs/persistence.rst)
     "dask": ["dask[distributed]>=2024.4", "dask-ml>=2024.4"],  # docs/scaling.rst
-    "docs": ["sphinx>=7", "numpydoc>=1.6"],  # docs/ (sphinx-build -b html docs ...)
+    "onnx": ONNX,  # skann.onnx (docs/onnx.rst)
+    "docs": ["sphinx>=7", "numpydoc>=1.6", "sphinx-gallery>=0.15", *ONNX],  # docs/
 }
 # What CI needs to run every test rather than skip it.
-EXTRAS["test"] = ["pytest>=7", "pandas>=2", *EXTRAS["plot"], *EXTRAS["persist"], *EXTRAS["dask"]]
+EXTRAS["test"] = [
+    "pytest>=7", "pandas>=2", *EXTRAS["plot"], *EXTRAS["persist"], *EXTRAS["dask"], *ONNX
+]
 
 setup(
     name="skann",

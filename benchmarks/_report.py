@@ -15,7 +15,7 @@ import sys
 from _common import CONFIGS, PROBLEMS, blas_info, optional_torch
 from sgemm import peak_gflops
 
-COLUMNS = ("skann", "sklearn", "torch", "input")
+COLUMNS = ("skann", "sklearn", "torch", "onnxruntime", "input")
 CONFIG_BY_NAME = {config.name: config for config in CONFIGS}
 
 

@@ -8,20 +8,23 @@ Usage::
 
 Questions, in order: sgemm (the machine's peak, measured first so every
 training figure can be shown as a fraction of it), train, predict, memory,
-digits. Each module can also be run on its own.
+digits, onnx (onnxruntime beside skann's predict, when the onnx extra is
+installed). Each module can also be run on its own.
 """
 
 import time
 
 import _report
 import memory
+import onnx_speed
 import predict_speed
 import sgemm
 import time_to_accuracy
 import train_speed
 from _common import parse_args
 
-QUESTIONS = (sgemm, train_speed, predict_speed, memory, time_to_accuracy)
+QUESTIONS = (sgemm, train_speed, predict_speed, memory, time_to_accuracy,
+             onnx_speed)
 
 
 def main(argv=None):

@@ -11,7 +11,14 @@ extensions = [
     "sphinx.ext.doctest",
     "sphinx.ext.mathjax",
     "numpydoc",
+    "sphinx_gallery.gen_gallery",
 ]
+# examples/*.py -> a gallery page each, run at build time.
+sphinx_gallery_conf = {
+    "examples_dirs": "../examples",
+    "gallery_dirs": "auto_examples",
+    "filename_pattern": "/plot_",
+}
 autosummary_generate = True
 numpydoc_show_class_members = False
 exclude_patterns = ["_build"]

@@ -23,7 +23,7 @@ from ._fitting import fit_lbfgs, fit_stochastic
 from ._persistence import check_version, with_version
 from ._threads import fit_blas_threads
 from ._typing import ArrayLike, MatrixLike
-from .nn import ACTIVATIONS, Network, get_loss
+from .nn import ACTIVATIONS, Dense, Network, get_loss
 from .semi_supervised import CLASSIFICATION_METHODS, fit_semi_supervised, split_labelled
 
 if TYPE_CHECKING:
@@ -183,7 +183,14 @@ class BaseNetwork(DocLinkMixin, BaseEstimator, metaclass=ABCMeta):
     def _dense_weights(self, name):
         check_is_fitted(self, "network_")
         network = self.network_
-        return [network.weights(position)[name] for position in range(len(network.layers))]
+        # Dense layers only: other layers (convolutions, normalisation,
+        # pooling) have other weights or none, and ``dir(estimator)``
+        # (which skl2onnx calls) reads this property.
+        return [
+            network.weights(position)[name]
+            for position, layer in enumerate(network.layers)
+            if isinstance(layer, Dense)
+        ]
 
     @property
     def coefs_(self):

@@ -17,26 +17,23 @@ EXTRA_USES = {
     "plot": ("matplotlib", "skann/_display.py", "docs/plotting.rst", "tests/test_display.py"),
     "persist": ("skops", "skann/_persistence.py", "docs/persistence.rst", "tests/test_persistence.py"),
     "dask": ("dask_ml", "docs/scaling.rst", "docs/scaling.rst", "tests/test_dask.py"),
+    "onnx": ("skl2onnx", "skann/onnx/_estimators.py", "docs/onnx.rst", "tests/test_onnx.py"),
     "docs": ("sphinx", "docs/conf.py", "README.rst", None),
 }
 
 
 def _extras():
-    """setup.py's EXTRAS, read without running setup()."""
+    """setup.py's EXTRAS, read without running setup(): its assignments of
+    upper-case names (lists of requirements and the EXTRAS dict)."""
     tree = ast.parse((REPO_ROOT / "setup.py").read_text())
+    namespace = {}
     for node in tree.body:
-        if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", None) == "EXTRAS":
-            extras = ast.literal_eval(node.value)
-        elif isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Subscript):
-            # EXTRAS["test"] = [..., *EXTRAS["plot"], ...]
-            items = []
-            for element in node.value.elts:
-                if isinstance(element, ast.Starred):
-                    items += extras[element.value.slice.value]
-                else:
-                    items.append(ast.literal_eval(element))
-            extras[node.targets[0].slice.value] = items
-    return extras
+        if isinstance(node, ast.Assign):
+            target = node.targets[0]
+            name = target.value.id if isinstance(target, ast.Subscript) else getattr(target, "id", "")
+            if name.isupper() and name not in ("HERE", "VERSION"):
+                exec(compile(ast.Module([node], []), "setup.py", "exec"), namespace)
+    return namespace["EXTRAS"]
 
 
 def test_py_typed_ships():
