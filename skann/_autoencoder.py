@@ -13,7 +13,9 @@ from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
+from ._architecture import hidden_dense_layers
 from ._base import BaseNetwork, all_or_nothing, store_init_params
+from ._pretraining import check_compatible, copy_encoder, mirrored_decoder
 from ._regressor import target_scaling
 from ._compat import Interval, _check_sample_weight, _fit_context
 from ._docstrings import MLP_ATTRIBUTES, MLP_PARAMETERS, fill_doc
@@ -123,8 +125,10 @@ default=(100, 16)
     }
 
     # Reconstruction has no labels to leave out: BaseNetwork's semi-supervised
-    # training never applies.
+    # training never applies; nor does augmentation, which would move the
+    # input away from its reconstruction target.
     semi_supervised = None
+    augment = None
 
     def __init__(
         self,
@@ -155,6 +159,9 @@ default=(100, 16)
         dtype="auto",
         scale_target=True,
         noise=0.0,
+        layers=None,
+        input_shape=None,
+        dropout=0.0,
     ):
         store_init_params(self, locals())
 
@@ -171,6 +178,23 @@ default=(100, 16)
     def _hidden_layer_sizes(self):
         encoder = self._encoder_sizes()
         return encoder + encoder[-2::-1]
+
+    def _encoder_layers(self):
+        """The encoder's layers (a Dropout after each Dense with ``dropout``)."""
+        if self.layers is None:
+            return hidden_dense_layers(self._encoder_sizes(), self.activation, self.dropout)
+        return super()._hidden_layers()
+
+    def _hidden_layers(self):
+        if self.layers is None:
+            return super()._hidden_layers()
+        encoder = self._encoder_layers()
+        return encoder + mirrored_decoder(encoder)
+
+    def _initialize(self, layers, plan, early_stopping):
+        super()._initialize(layers, plan, early_stopping)
+        depth = len(self._encoder_layers())
+        self._code_layers = (depth, int(np.prod(plan.shapes[depth])))
 
     def _validate_targets(self, y, incremental, classes=None, sample_weight=None):
         # ``y`` is X itself: ``_fit`` has validated it already as X.
@@ -205,11 +229,11 @@ default=(100, 16)
     @property
     def _n_features_out(self):
         check_is_fitted(self, "network_")
-        return self._encoder_sizes()[-1]
+        return self._code_layers[1]
 
     @property
     def _n_encoder_layers(self):
-        return len(self._trained_architecture[0]) // 2
+        return self._code_layers[0]
 
     # ------------------------------------------------------------------
     # Fitting
@@ -390,46 +414,12 @@ default=(100, 16)
         True
         """
         check_is_fitted(self, "network_")
-        self._check_compatible(estimator)
+        check_compatible(self, estimator)
         estimator._validate_params()
         estimator.set_params(warm_start=False)
         estimator._fit(X, y, None, incremental=False, classes=classes, train=False)
-        encoder = [self.network_.weights(i) for i in range(self._n_encoder_layers)]
-        targets = [estimator.network_.weights(i) for i in range(len(encoder))]
-        for position, (source, target) in enumerate(zip(encoder, targets)):
-            shape, wanted = target["W"].shape, source["W"].shape
-            if shape != wanted:
-                raise ValueError(
-                    f"Layer {position} of {type(estimator).__name__} has weights of "
-                    f"shape {shape} but the encoder's are {wanted}: X must have "
-                    f"the {self.n_features_in_} features the autoencoder was fit on."
-                )
-        for source, target in zip(encoder, targets):
-            for name, source_param in source.items():
-                target[name][...] = source_param
+        copy_encoder(self, estimator)
         return estimator.set_params(warm_start=True)
-
-    def _check_compatible(self, estimator):
-        """Raise unless ``estimator``'s first hidden layers match the encoder."""
-        if not isinstance(estimator, BaseNetwork):
-            raise TypeError(
-                "init_network needs a skann MLPClassifier, MLPRegressor or "
-                f"AutoEncoder, got {type(estimator).__name__}."
-            )
-        encoder = self._encoder_sizes()
-        hidden = estimator._hidden_layer_sizes()
-        if hidden[: len(encoder)] != encoder:
-            raise ValueError(
-                f"{type(estimator).__name__}'s hidden_layer_sizes {tuple(hidden)} "
-                f"must begin with the encoder's hidden_layer_sizes {tuple(encoder)} "
-                "so that its first layers can take the encoder's weights."
-            )
-        if estimator.activation != self.activation:
-            raise ValueError(
-                f"{type(estimator).__name__} has activation="
-                f"{estimator.activation!r} but the encoder was trained with "
-                f"activation={self.activation!r}; they must be the same."
-            )
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -132,6 +132,10 @@ class MLPRegressor(RegressorMixin, BaseNetwork):
         confidence_threshold=0.6,
         perturbation_scale=1.0,
         supervised_fallback=True,
+        layers=None,
+        input_shape=None,
+        dropout=0.0,
+        augment=None,
     ):
         store_init_params(self, locals())
 
