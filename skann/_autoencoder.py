@@ -18,7 +18,7 @@ from ._base import BaseNetwork, all_or_nothing, store_init_params
 from ._pretraining import check_compatible, copy_encoder, mirrored_decoder
 from ._regressor import target_scaling
 from ._compat import Interval, _check_sample_weight, _fit_context
-from ._docstrings import MLP_ATTRIBUTES, MLP_PARAMETERS, fill_doc
+from ._docstrings import LAYERS_PARAMETERS, MLP_ATTRIBUTES, MLP_PARAMETERS, fill_doc
 from ._regressor import _r2
 
 # The MLP parameters from ``activation`` on mean the same here; the
@@ -29,7 +29,19 @@ _ACCEPT_SPARSE = ["csr", "csc"]
 _FLOAT_DTYPES = (np.float64, np.float32)
 
 
-@fill_doc(parameters=_SHARED_PARAMETERS, attributes=MLP_ATTRIBUTES)
+@fill_doc(
+    parameters=_SHARED_PARAMETERS,
+    attributes=MLP_ATTRIBUTES,
+    layers_parameters=LAYERS_PARAMETERS.format(
+        layers_role=(
+            "Here the layers are the encoder,\n"
+            "        and the code is its output, flattened. The decoder is a Flatten,\n"
+            "        then the encoder's Dense layers but the last, in reverse order\n"
+            "        (same units and activations), then the output layer of\n"
+            "        ``n_features_in_`` units. "
+        )
+    ),
+)
 class AutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseNetwork):
     """Autoencoder: a neural network that learns a compact code for X.
 
@@ -69,6 +81,8 @@ default=(100, 16)
         the better start for a classifier (see :meth:`init_network`). The
         stochastic solvers draw new noise for every minibatch; lbfgs draws
         it once per ``fit``. 0 trains a plain autoencoder.
+
+    {layers_parameters}
 
     Attributes
     ----------
@@ -364,9 +378,10 @@ default=(100, 16)
         """Start ``estimator``'s first hidden layers from this encoder.
 
         Builds ``estimator``'s network for ``(X, y)`` without training it,
-        copies the encoder's weights and biases into its first
-        ``len(hidden_layer_sizes)`` hidden layers (the other layers keep
-        their random initialisation) and sets ``warm_start=True``, so that
+        copies the encoder's weights and biases (and BatchNorm running
+        statistics) into its first layers, one per encoder layer (the other
+        layers keep their random initialisation) and sets
+        ``warm_start=True``, so that
         the next ``estimator.fit(X, y)`` fine-tunes the whole network from
         there instead of starting afresh.
 
@@ -375,7 +390,9 @@ default=(100, 16)
         estimator : MLPClassifier, MLPRegressor or AutoEncoder
             Unfitted or fitted; its ``hidden_layer_sizes`` must begin with
             this encoder's ``hidden_layer_sizes`` and its ``activation``
-            must be the same. It is modified in place.
+            and ``dropout`` must be the same; with ``layers=``, its first
+            layers must be the encoder's (same classes and parameters,
+            a ``ValueError`` otherwise). It is modified in place.
         X : {array-like, sparse matrix} of shape (n_samples, `n_features_in_`)
             Training data of ``estimator``, preprocessed as the data the
             autoencoder was fit on.

@@ -9,6 +9,8 @@ from ._base import BaseNetwork, all_or_nothing, store_init_params
 from ._compat import StrOptions, _fit_context
 from ._docstrings import (
     MLP_ATTRIBUTES,
+    AUGMENT_PARAMETER,
+    LAYERS_PARAMETERS,
     MLP_PARAMETERS,
     SEMI_SUPERVISED_ATTRIBUTES,
     SEMI_SUPERVISED_PARAMETERS,
@@ -30,6 +32,8 @@ from .semi_supervised import REGRESSION_METHODS
         auto_marker="NaN",
     ),
     semi_supervised_attributes=SEMI_SUPERVISED_ATTRIBUTES,
+    layers_parameters=LAYERS_PARAMETERS.format(layers_role=""),
+    augment_parameter=AUGMENT_PARAMETER,
 )
 class MLPRegressor(RegressorMixin, BaseNetwork):
     """Multi-layer perceptron regressor trained by backpropagation.
@@ -58,6 +62,10 @@ class MLPRegressor(RegressorMixin, BaseNetwork):
         ``loss_`` and ``loss_curve_`` are in the scaled units.
 
     {semi_supervised_parameters}
+
+    {layers_parameters}
+
+    {augment_parameter}
 
     Attributes
     ----------
