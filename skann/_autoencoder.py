@@ -16,10 +16,12 @@ from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
+from ._architecture import hidden_dense_layers
 from ._base import BaseNetwork, all_or_nothing, store_init_params
+from ._pretraining import check_compatible, copy_encoder, mirrored_decoder
 from ._regressor import target_scaling
 from ._compat import Interval, _check_sample_weight, _fit_context
-from ._docstrings import MLP_ATTRIBUTES, MLP_PARAMETERS, fill_doc
+from ._docstrings import LAYERS_PARAMETERS, MLP_ATTRIBUTES, MLP_PARAMETERS, fill_doc
 from ._regressor import _r2
 from ._typing import ArrayLike, MatrixLike, NDArray
 
@@ -34,7 +36,19 @@ _ACCEPT_SPARSE = ["csr", "csc"]
 _FLOAT_DTYPES = (np.float64, np.float32)
 
 
-@fill_doc(parameters=_SHARED_PARAMETERS, attributes=MLP_ATTRIBUTES)
+@fill_doc(
+    parameters=_SHARED_PARAMETERS,
+    attributes=MLP_ATTRIBUTES,
+    layers_parameters=LAYERS_PARAMETERS.format(
+        layers_role=(
+            "Here the layers are the encoder,\n"
+            "        and the code is its output, flattened. The decoder is a Flatten,\n"
+            "        then the encoder's Dense layers but the last, in reverse order\n"
+            "        (same units and activations), then the output layer of\n"
+            "        ``n_features_in_`` units. "
+        )
+    ),
+)
 class AutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseNetwork):
     """Autoencoder: a neural network that learns a compact code for X.
 
@@ -74,6 +88,8 @@ default=(100, 16)
         the better start for a classifier (see :meth:`init_network`). The
         stochastic solvers draw new noise for every minibatch; lbfgs draws
         it once per ``fit``. 0 trains a plain autoencoder.
+
+    {layers_parameters}
 
     Attributes
     ----------
@@ -130,8 +146,10 @@ default=(100, 16)
     }
 
     # Reconstruction has no labels to leave out: BaseNetwork's semi-supervised
-    # training never applies.
+    # training never applies; nor does augmentation, which would move the
+    # input away from its reconstruction target.
     semi_supervised = None
+    augment = None
 
     def __init__(
         self,
@@ -162,6 +180,9 @@ default=(100, 16)
         dtype="auto",
         scale_target=True,
         noise=0.0,
+        layers=None,
+        input_shape=None,
+        dropout=0.0,
     ):
         store_init_params(self, locals())
 
@@ -178,6 +199,23 @@ default=(100, 16)
     def _hidden_layer_sizes(self):
         encoder = self._encoder_sizes()
         return encoder + encoder[-2::-1]
+
+    def _encoder_layers(self):
+        """The encoder's layers (a Dropout after each Dense with ``dropout``)."""
+        if self.layers is None:
+            return hidden_dense_layers(self._encoder_sizes(), self.activation, self.dropout)
+        return super()._hidden_layers()
+
+    def _hidden_layers(self):
+        if self.layers is None:
+            return super()._hidden_layers()
+        encoder = self._encoder_layers()
+        return encoder + mirrored_decoder(encoder)
+
+    def _initialize(self, layers, plan, early_stopping):
+        super()._initialize(layers, plan, early_stopping)
+        depth = len(self._encoder_layers())
+        self._code_layers = (depth, int(np.prod(plan.shapes[depth])))
 
     def _validate_targets(self, y, incremental, classes=None, sample_weight=None):
         # ``y`` is X itself: ``_fit`` has validated it already as X.
@@ -212,11 +250,11 @@ default=(100, 16)
     @property
     def _n_features_out(self):
         check_is_fitted(self, "network_")
-        return self._encoder_sizes()[-1]
+        return self._code_layers[1]
 
     @property
     def _n_encoder_layers(self):
-        return len(self._trained_architecture[0]) // 2
+        return self._code_layers[0]
 
     # ------------------------------------------------------------------
     # Fitting
@@ -351,9 +389,10 @@ default=(100, 16)
         """Start ``estimator``'s first hidden layers from this encoder.
 
         Builds ``estimator``'s network for ``(X, y)`` without training it,
-        copies the encoder's weights and biases into its first
-        ``len(hidden_layer_sizes)`` hidden layers (the other layers keep
-        their random initialisation) and sets ``warm_start=True``, so that
+        copies the encoder's weights and biases (and BatchNorm running
+        statistics) into its first layers, one per encoder layer (the other
+        layers keep their random initialisation) and sets
+        ``warm_start=True``, so that
         the next ``estimator.fit(X, y)`` fine-tunes the whole network from
         there instead of starting afresh.
 
@@ -362,7 +401,9 @@ default=(100, 16)
         estimator : MLPClassifier, MLPRegressor or AutoEncoder
             Unfitted or fitted; its ``hidden_layer_sizes`` must begin with
             this encoder's ``hidden_layer_sizes`` and its ``activation``
-            must be the same. It is modified in place.
+            and ``dropout`` must be the same; with ``layers=``, its first
+            layers must be the encoder's (same classes and parameters,
+            a ``ValueError`` otherwise). It is modified in place.
         X : {array-like, sparse matrix} of shape (n_samples, `n_features_in_`)
             Training data of ``estimator``, preprocessed as the data the
             autoencoder was fit on.
@@ -401,46 +442,12 @@ default=(100, 16)
         True
         """
         check_is_fitted(self, "network_")
-        self._check_compatible(estimator)
+        check_compatible(self, estimator)
         estimator._validate_params()
         estimator.set_params(warm_start=False)
         estimator._fit(X, y, None, incremental=False, classes=classes, train=False)
-        encoder = [self.network_.weights(i) for i in range(self._n_encoder_layers)]
-        targets = [estimator.network_.weights(i) for i in range(len(encoder))]
-        for position, (source, target) in enumerate(zip(encoder, targets)):
-            shape, wanted = target["W"].shape, source["W"].shape
-            if shape != wanted:
-                raise ValueError(
-                    f"Layer {position} of {type(estimator).__name__} has weights of "
-                    f"shape {shape} but the encoder's are {wanted}: X must have "
-                    f"the {self.n_features_in_} features the autoencoder was fit on."
-                )
-        for source, target in zip(encoder, targets):
-            for name, source_param in source.items():
-                target[name][...] = source_param
+        copy_encoder(self, estimator)
         return estimator.set_params(warm_start=True)
-
-    def _check_compatible(self, estimator):
-        """Raise unless ``estimator``'s first hidden layers match the encoder."""
-        if not isinstance(estimator, BaseNetwork):
-            raise TypeError(
-                "init_network needs a skann MLPClassifier, MLPRegressor or "
-                f"AutoEncoder, got {type(estimator).__name__}."
-            )
-        encoder = self._encoder_sizes()
-        hidden = estimator._hidden_layer_sizes()
-        if hidden[: len(encoder)] != encoder:
-            raise ValueError(
-                f"{type(estimator).__name__}'s hidden_layer_sizes {tuple(hidden)} "
-                f"must begin with the encoder's hidden_layer_sizes {tuple(encoder)} "
-                "so that its first layers can take the encoder's weights."
-            )
-        if estimator.activation != self.activation:
-            raise ValueError(
-                f"{type(estimator).__name__} has activation="
-                f"{estimator.activation!r} but the encoder was trained with "
-                f"activation={self.activation!r}; they must be the same."
-            )
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

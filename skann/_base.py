@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import inspect
 import warnings
 from abc import ABCMeta, abstractmethod
 from numbers import Integral, Real
@@ -16,22 +17,36 @@ from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._architecture import STOCHASTIC_SOLVERS, compute_dtype, dense_layers, hidden_layer_sizes
+from ._architecture import (
+    PREDICT_CHUNK_ROWS,
+    STOCHASTIC_SOLVERS,
+    architecture,
+    check_layers,
+    check_layers_alone,
+    compute_dtype,
+    describe,
+    hidden_dense_layers,
+    hidden_layer_sizes,
+    network_layers,
+    predict_chunk_rows,
+)
+from ._augment import AUGMENTATIONS, ShiftAugmentation
 from ._compat import Interval, Options, StrOptions, _check_sample_weight, _fit_context
 from ._doc_links import DocLinkMixin
 from ._fitting import fit_lbfgs, fit_stochastic
+from ._layers_param import LayerParamsMixin
 from ._persistence import check_version, with_version
 from ._threads import fit_blas_threads
 from ._typing import ArrayLike, MatrixLike
-from .nn import ACTIVATIONS, Dense, Network, get_loss
+from ._weights import FittedWeightsMixin
+from .nn import ACTIVATIONS, Network, get_loss
+from .nn.layers import Dropout
 from .semi_supervised import CLASSIFICATION_METHODS, fit_semi_supervised, split_labelled
 
 if TYPE_CHECKING:
     from typing_extensions import Self
 
-# Rows per forward pass in predict: large enough for efficient BLAS, small
-# enough that the activations stay in cache-friendly, bounded buffers.
-PREDICT_CHUNK_ROWS = 4096
+__all__ = ["BaseNetwork", "PREDICT_CHUNK_ROWS"]
 
 # Fitted attributes a semi-supervised fit sets, which any new fit drops.
 SEMI_SUPERVISED_ATTRIBUTES = ("transduction_", "used_unlabelled_", "guard_scores_")
@@ -96,7 +111,9 @@ def check_representable(X, dtype):
         )
 
 
-class BaseNetwork(DocLinkMixin, BaseEstimator, metaclass=ABCMeta):
+class BaseNetwork(
+    DocLinkMixin, LayerParamsMixin, FittedWeightsMixin, BaseEstimator, metaclass=ABCMeta
+):
     """Base class of skann's estimators; not for direct use.
 
     Subclasses define ``_loss_name``, ``_validate_targets`` (labels to a float
@@ -139,6 +156,10 @@ class BaseNetwork(DocLinkMixin, BaseEstimator, metaclass=ABCMeta):
         "confidence_threshold": [Interval(Real, 0, 1, closed="both")],
         "perturbation_scale": [Interval(Real, 0, None, closed="left")],
         "supervised_fallback": ["boolean"],
+        "layers": [list, tuple, None],
+        "input_shape": [tuple, list, None],
+        "dropout": [Interval(Real, 0, 1, closed="left")],
+        "augment": [StrOptions(set(AUGMENTATIONS)), None],
     }
 
     @abstractmethod
@@ -167,58 +188,26 @@ class BaseNetwork(DocLinkMixin, BaseEstimator, metaclass=ABCMeta):
     def _hidden_layer_sizes(self):
         return hidden_layer_sizes(self.hidden_layer_sizes)
 
+    def _hidden_layers(self):
+        """The hidden part of the network: ``layers``, or Dense (and Dropout)
+        layers from ``hidden_layer_sizes``, ``activation`` and ``dropout``."""
+        if self.layers is None:
+            return hidden_dense_layers(self._hidden_layer_sizes(), self.activation, self.dropout)
+        check_layers_alone(self)
+        return check_layers(self.layers)
+
     def _input_noise(self):
         """Corruption of the inputs of each training batch, or None."""
-        return None
+        if self.augment is None:
+            return None
+        seed = self._random_state.randint(np.iinfo(np.int32).max)
+        return ShiftAugmentation(self._image_shape, np.random.default_rng(seed))
 
     def _evaluate(self, network, X, Y, sample_weight):
         """Loss (no penalty) and score of ``network`` on validated data."""
-        P = network.output(X, chunk_rows=PREDICT_CHUNK_ROWS)
+        P = network.output(X, chunk_rows=self._chunk_rows(network.dtype))
         P = self._loss.output(P, out=P)
         return self._loss.value(Y, P, sample_weight), self._score_encoded(Y, P, sample_weight)
-
-    # ------------------------------------------------------------------
-    # Public fitted attributes backed by the network
-    # ------------------------------------------------------------------
-    def _dense_weights(self, name):
-        check_is_fitted(self, "network_")
-        network = self.network_
-        # Dense layers only: other layers (convolutions, normalisation,
-        # pooling) have other weights or none, and ``dir(estimator)``
-        # (which skl2onnx calls) reads this property.
-        return [
-            network.weights(position)[name]
-            for position, layer in enumerate(network.layers)
-            if isinstance(layer, Dense)
-        ]
-
-    @property
-    def coefs_(self):
-        return self._dense_weights("W")
-
-    @coefs_.setter
-    def coefs_(self, values):
-        self._assign_weights("W", values, "coefs_")
-
-    @property
-    def intercepts_(self):
-        return self._dense_weights("b")
-
-    @intercepts_.setter
-    def intercepts_(self, values):
-        self._assign_weights("b", values, "intercepts_")
-
-    def _assign_weights(self, key, values, name):
-        current = self._dense_weights(key)
-        if len(values) != len(current) or any(
-            np.shape(new) != old.shape for new, old in zip(values, current)
-        ):
-            raise ValueError(
-                f"{name} must be a list of {len(current)} arrays of shapes "
-                f"{[old.shape for old in current]}."
-            )
-        for new, old in zip(values, current):
-            old[...] = new
 
     # ------------------------------------------------------------------
     # Fitting
@@ -266,20 +255,21 @@ class BaseNetwork(DocLinkMixin, BaseEstimator, metaclass=ABCMeta):
         X, Y, sample_weight, unlabelled = self._validate_training_data(
             X, y, sample_weight, first_pass, incremental, classes
         )
-        layer_sizes = [X.shape[1], *self._hidden_layer_sizes(), Y.shape[1]]
+        layers, plan = self._plan(X.shape[1], Y.shape[1])
         # partial_fit has no epochs to monitor: it ignores early_stopping.
         early_stopping = self.early_stopping and not incremental
         if first_pass:
             self._random_state = check_random_state(self.random_state)
-            self._initialize(layer_sizes, early_stopping)
+            self._initialize(layers, plan, early_stopping)
         else:
-            self._check_architecture(layer_sizes)
+            self._check_architecture(layers, plan)
         if not train:  # validated and built only (AutoEncoder.init_network)
             return self
         check_representable(X, self.network_.dtype)
         Y = Y.astype(self.network_.dtype, copy=False)
         batch_rows = X.shape[0] if self.solver == "lbfgs" else self._batch_rows(X.shape[0])
-        with fit_blas_threads(layer_sizes, batch_rows), np.errstate(over="ignore", invalid="ignore"):
+        flops = plan.largest_product_flops(batch_rows)
+        with fit_blas_threads(flops), np.errstate(over="ignore", invalid="ignore"):
             if self.solver == "lbfgs":
                 fit_lbfgs(self, X, Y, sample_weight)
             else:
@@ -342,23 +332,27 @@ class BaseNetwork(DocLinkMixin, BaseEstimator, metaclass=ABCMeta):
             )
         return int(min(self.batch_size, n_samples))
 
-    def _architecture(self, layer_sizes):
-        return (tuple(layer_sizes), self.activation, self._loss_name)
+    def _plan(self, n_features, n_outputs):
+        """The network's layers (hidden and output) and their plan."""
+        layers, plan, self._image_shape = network_layers(self, n_features, n_outputs)
+        return layers, plan
 
-    def _initialize(self, layer_sizes, early_stopping):
+    def _architecture(self, layers, plan):
+        return architecture(layers, plan, self._loss_name)
+
+    def _initialize(self, layers, plan, early_stopping):
         """Build a fresh network and reset the training state."""
         loss = get_loss(self._loss_name)
-        network = Network(dense_layers(layer_sizes, self.activation))
+        network = Network(layers)
         network.build(
-            (layer_sizes[0],),
-            compute_dtype(self.dtype, self.solver, layer_sizes),
-            self._random_state,
+            plan.shapes[0], compute_dtype(self.dtype, self.solver, plan), self._random_state
         )
         self.network_ = network
         self._loss = loss
-        self._trained_architecture = self._architecture(layer_sizes)
-        self.n_outputs_ = layer_sizes[-1]
-        self.n_layers_ = len(layer_sizes)
+        self._trained_architecture = self._architecture(layers, plan)
+        self._inference_plan = (plan.values_per_row(), plan.images)
+        self.n_outputs_ = int(plan.shapes[-1][0])
+        self.n_layers_ = len(layers) + 1
         self.out_activation_ = loss.output_activation
         self.n_iter_ = 0
         self.t_ = 0
@@ -377,24 +371,37 @@ class BaseNetwork(DocLinkMixin, BaseEstimator, metaclass=ABCMeta):
         self._schedule = None
         self._unlabelled_state = None
 
-    def _check_architecture(self, layer_sizes):
-        wanted = self._architecture(layer_sizes)
+    def _check_architecture(self, layers, plan):
+        wanted = self._architecture(layers, plan)
         if wanted != self._trained_architecture:
             raise ValueError(
                 "warm_start and partial_fit continue training the same network, "
-                "but its architecture (layer sizes from input to output, "
-                f"activation, loss) changed from {self._trained_architecture} to "
-                f"{wanted}. Set warm_start=False (or call fit) to train a new network."
+                "but its architecture (input shape, layers and their parameters, "
+                f"loss) changed from {describe(self._trained_architecture)} to "
+                f"{describe(wanted)}. Set warm_start=False (or call fit) to train "
+                "a new network."
             )
-        if self.network_.dtype != compute_dtype(self.dtype, self.solver, layer_sizes):
+        if self.network_.dtype != compute_dtype(self.dtype, self.solver, plan):
             raise ValueError(
                 f"The network was trained in {self.network_.dtype.name}; a changed "
                 "dtype or solver cannot continue it. Set warm_start=False."
             )
 
     def _layer_rng(self):
-        """Random draws of stochastic layers (none in dense networks)."""
-        return None
+        """Random draws of stochastic layers (Dropout), or None without them.
+
+        A seed is drawn from the fit's random state only when the network
+        has a Dropout layer, so that networks without one make exactly the
+        draws they always made.
+        """
+        if not any(isinstance(layer, Dropout) for layer in self.network_.layers):
+            return None
+        return np.random.default_rng(self._random_state.randint(np.iinfo(np.int32).max))
+
+    def _chunk_rows(self, dtype):
+        """Rows per inference chunk (fewer for image networks; see _architecture)."""
+        values_per_row, images = self._inference_plan
+        return predict_chunk_rows(values_per_row, np.dtype(dtype).itemsize, images)
 
     # ------------------------------------------------------------------
     # Inference: per-call buffers, safe from many threads at once
@@ -408,10 +415,14 @@ class BaseNetwork(DocLinkMixin, BaseEstimator, metaclass=ABCMeta):
         return self._raw_scores(X)
 
     def _raw_scores(self, X, start=0, stop=None):
-        """Raw scores of layers ``start:stop`` for validated X, in X's dtype."""
-        return self.network_.output(
-            X, start, stop, chunk_rows=PREDICT_CHUNK_ROWS, out_dtype=X.dtype
+        """Raw scores of layers ``start:stop`` for validated X, in X's dtype.
+
+        Rows stay rows: image outputs (an encoder's) are flattened.
+        """
+        scores = self.network_.output(
+            X, start, stop, chunk_rows=self._chunk_rows(self.network_.dtype), out_dtype=X.dtype
         )
+        return scores.reshape(scores.shape[0], -1) if scores.ndim > 2 else scores
 
     def _forward(self, X):
         """Output-activated predictions in the encoded target space."""

@@ -16,6 +16,8 @@ from ._base import BaseNetwork, all_or_nothing, store_init_params
 from ._compat import _fit_context
 from ._docstrings import (
     MLP_ATTRIBUTES,
+    AUGMENT_PARAMETER,
+    LAYERS_PARAMETERS,
     MLP_PARAMETERS,
     SEMI_SUPERVISED_ATTRIBUTES,
     SEMI_SUPERVISED_PARAMETERS,
@@ -51,6 +53,8 @@ def binarizer_is_single_label(binarizer):
         ),
     ),
     semi_supervised_attributes=SEMI_SUPERVISED_ATTRIBUTES,
+    layers_parameters=LAYERS_PARAMETERS.format(layers_role=""),
+    augment_parameter=AUGMENT_PARAMETER,
 )
 class MLPClassifier(ClassifierMixin, BaseNetwork):
     """Multi-layer perceptron classifier trained by backpropagation.
@@ -67,6 +71,10 @@ class MLPClassifier(ClassifierMixin, BaseNetwork):
     {parameters}
 
     {semi_supervised_parameters}
+
+    {layers_parameters}
+
+    {augment_parameter}
 
     Attributes
     ----------
@@ -94,6 +102,22 @@ class MLPClassifier(ClassifierMixin, BaseNetwork):
     True
     >>> clf.predict_proba(X[:1]).shape
     (1, 3)
+
+    A small convolutional network on 8x8 digit images (rows of 64 pixels),
+    its first layer's filters reachable as a parameter:
+
+    >>> from sklearn.datasets import load_digits
+    >>> from skann.layers import Conv2D, Dense, Dropout, Flatten, MaxPool2D
+    >>> X, y = load_digits(return_X_y=True)
+    >>> convnet = MLPClassifier(
+    ...     layers=[Conv2D(8, 3, padding="same"), MaxPool2D(2), Flatten(),
+    ...             Dense(32), Dropout(0.2)],
+    ...     input_shape=(8, 8), max_iter=20, learning_rate_init=0.01, random_state=0,
+    ... )
+    >>> convnet.fit(X[:1000] / 16, y[:1000]).score(X[1000:] / 16, y[1000:]) > 0.9
+    True
+    >>> convnet.get_params()["layers__0__filters"]
+    8
     """
 
     def __init__(
@@ -129,6 +153,10 @@ class MLPClassifier(ClassifierMixin, BaseNetwork):
         confidence_threshold=0.6,
         perturbation_scale=1.0,
         supervised_fallback=True,
+        layers=None,
+        input_shape=None,
+        dropout=0.0,
+        augment=None,
     ):
         store_init_params(self, locals())
 

@@ -91,11 +91,51 @@ hidden_layer_sizes : array-like of shape (n_layers - 2,), default=(100,)
 
     dtype : {"auto", "float32", "float64"}, default="auto"
         Compute dtype of the network. "auto" trains sgd and adam in float32
-        for networks of at least 10,000 weights (BLAS time dominates there
-        and float32 halves it) and in float64 otherwise, and lbfgs in
-        float64: small networks gain nothing from float32, and in float64
-        their predictions do not depend on how rows are batched. Inputs of
-        either float dtype are accepted whatever this says."""
+        for convolutional networks and for networks of at least 10,000
+        weights (the weight matrices and kernels, not biases; BLAS time
+        dominates there and float32 halves it) and in float64 otherwise,
+        and lbfgs in float64: small networks gain nothing from float32, and
+        in float64 their predictions do not depend on how rows are
+        batched. Inputs of either float dtype are accepted whatever this
+        says."""
+
+LAYERS_PARAMETERS = """layers : list of skann.layers objects, default=None
+        The hidden part of the network, layer by layer (see
+        :ref:`layers`), e.g. ``[Dense(64), Dropout(0.2), Dense(32)]``; the
+        estimator adds the output layer (a linear ``Dense`` of one unit per
+        output) as it does for ``hidden_layer_sizes``. {layers_role}When
+        given, ``hidden_layer_sizes``, ``activation`` and ``dropout`` do not
+        apply and must keep their defaults (a ``ValueError`` otherwise).
+        Each layer's parameters are parameters of the estimator, as
+        ``layers__<i>__<name>`` (``layers__0__units``), for ``set_params``,
+        ``clone`` and ``GridSearchCV``; ``set_params`` and ``fit`` never
+        change the layer objects given (the network is built from copies).
+
+    input_shape : tuple of int, default=None
+        Shape of one sample, ``(height, width)`` or ``(height, width,
+        channels)``, channels last: each row of X is a flattened image
+        (``n_features = height * width * channels``), reshaped once inside
+        the network for image layers such as ``Conv2D``. One entry may be
+        -1, inferred from ``n_features`` as in ``numpy.reshape``. A shape
+        that does not fit X raises a ``ValueError`` at fit. None: flat rows.
+        With ``hidden_layer_sizes`` the network takes flat rows (there
+        ``input_shape`` only serves ``augment``, where it exists).
+
+    dropout : float, default=0.0
+        With ``hidden_layer_sizes``: a ``Dropout(dropout)`` after every
+        hidden layer, which zeroes each hidden activation with this
+        probability in training (and none at prediction). In [0, 1).
+        Needs ``solver="adam"`` or ``"sgd"``; with ``layers=``, put
+        ``Dropout`` layers in the list instead."""
+
+AUGMENT_PARAMETER = """augment : {"shift"} or None, default=None
+        Image augmentation of every training batch: "shift" moves each
+        image by -1, 0 or 1 pixel vertically and horizontally (drawn per
+        image and batch; pixels shifted in are 0), so the network learns
+        to recognise slightly displaced images. Needs ``input_shape`` and
+        ``solver="adam"`` or ``"sgd"``; not used by semi-supervised
+        training. Validation rows (``early_stopping``) and predictions are
+        never shifted."""
 
 MLP_ATTRIBUTES = """\
 loss_ : float
@@ -130,11 +170,21 @@ loss_ : float
         Number of training samples seen by the solver.
 
     coefs_ : list of ndarray of shape (n_fan_in, n_fan_out)
-        Weight matrix of each layer. Assigning a list of arrays of the same
-        shapes replaces the weights.
+        Weight matrix of each Dense layer. Assigning a list of arrays of
+        the same shapes replaces the weights. Networks with weights in
+        other layers (Conv2D, BatchNorm, LayerNorm) raise an
+        ``AttributeError`` here: use ``layer_weights_``.
 
     intercepts_ : list of ndarray of shape (n_fan_out,)
-        Bias vector of each layer; assignable like ``coefs_``.
+        Bias vector of each Dense layer; assignable like ``coefs_``.
+
+    layer_weights_ : list of dict
+        One dict per layer of the network, the output layer included
+        (``{}`` for layers without weights): name to array, views of the
+        fitted parameters. ``"W"`` and ``"b"`` for Dense and Conv2D
+        (kernels of shape ``(kh, kw, c_in, filters)``), ``"gamma"`` and
+        ``"beta"`` for BatchNorm and LayerNorm, and BatchNorm's running
+        statistics ``"moving_mean"`` and ``"moving_var"``.
 
     n_features_in_ : int
         Number of features seen during fit.
@@ -146,7 +196,8 @@ loss_ : float
         Number of epochs (iterations for lbfgs) run by the last fit.
 
     n_layers_ : int
-        Number of layers, input and output included.
+        Number of layers, input and output included (every layer of the
+        network counts: Dropout, pooling and Flatten too).
 
     n_outputs_ : int
         Number of output neurons.

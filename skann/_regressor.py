@@ -13,6 +13,8 @@ from ._base import BaseNetwork, all_or_nothing, store_init_params
 from ._compat import StrOptions, _fit_context
 from ._docstrings import (
     MLP_ATTRIBUTES,
+    AUGMENT_PARAMETER,
+    LAYERS_PARAMETERS,
     MLP_PARAMETERS,
     SEMI_SUPERVISED_ATTRIBUTES,
     SEMI_SUPERVISED_PARAMETERS,
@@ -38,6 +40,8 @@ if TYPE_CHECKING:
         auto_marker="NaN",
     ),
     semi_supervised_attributes=SEMI_SUPERVISED_ATTRIBUTES,
+    layers_parameters=LAYERS_PARAMETERS.format(layers_role=""),
+    augment_parameter=AUGMENT_PARAMETER,
 )
 class MLPRegressor(RegressorMixin, BaseNetwork):
     """Multi-layer perceptron regressor trained by backpropagation.
@@ -66,6 +70,10 @@ class MLPRegressor(RegressorMixin, BaseNetwork):
         ``loss_`` and ``loss_curve_`` are in the scaled units.
 
     {semi_supervised_parameters}
+
+    {layers_parameters}
+
+    {augment_parameter}
 
     Attributes
     ----------
@@ -140,6 +148,10 @@ class MLPRegressor(RegressorMixin, BaseNetwork):
         confidence_threshold=0.6,
         perturbation_scale=1.0,
         supervised_fallback=True,
+        layers=None,
+        input_shape=None,
+        dropout=0.0,
+        augment=None,
     ):
         store_init_params(self, locals())
 

@@ -75,15 +75,15 @@ def _current_blas_threads():
     return max((lib.num_threads for lib in controllers if lib.user_api == "blas"), default=1)
 
 
-def threads_for(layer_sizes, n_rows):
-    """BLAS threads a fit with these products should run on, or None to
-    leave the current setting alone.
+def threads_for(flops):
+    """BLAS threads a fit whose largest product takes ``flops`` should run
+    on, or None to leave the current setting alone.
 
     One thread for small products; for large ones the current count (the
     one set by the user, e.g. with ``threadpoolctl``) capped at the CPUs
     that are idle now.
     """
-    if largest_product_flops(layer_sizes, n_rows) < MIN_FLOPS_PER_THREAD:
+    if flops < MIN_FLOPS_PER_THREAD:
         return 1
     n_idle = idle_cpus()
     return None if n_idle >= _current_blas_threads() else n_idle
@@ -97,7 +97,7 @@ _active = {"count": 0, "limiter": None}
 
 
 @contextmanager
-def fit_blas_threads(layer_sizes, n_rows):
+def fit_blas_threads(flops):
     """Run a fit on :func:`threads_for` BLAS threads, then restore.
 
     Only fits use this: ``predict`` and ``transform`` never change the
@@ -105,22 +105,21 @@ def fit_blas_threads(layer_sizes, n_rows):
 
     Parameters
     ----------
-    layer_sizes : list of int
-        Widths from input to output.
-    n_rows : int
-        Rows per product (the batch size).
+    flops : int
+        Floating-point operations of the largest matrix product of a
+        training step (see :func:`largest_product_flops` for dense networks).
 
     Examples
     --------
     >>> from threadpoolctl import threadpool_info
-    >>> from skann._threads import fit_blas_threads
+    >>> from skann._threads import fit_blas_threads, largest_product_flops
     >>> before = [lib["num_threads"] for lib in threadpool_info()]
-    >>> with fit_blas_threads([64, 100, 10], 200):
+    >>> with fit_blas_threads(largest_product_flops([64, 100, 10], 200)):
     ...     pass
     >>> [lib["num_threads"] for lib in threadpool_info()] == before
     True
     """
-    n_threads = threads_for(layer_sizes, n_rows)
+    n_threads = threads_for(flops)
     if n_threads is None:
         yield
         return

@@ -10,6 +10,7 @@ from sklearn.base import clone
 from threadpoolctl import threadpool_info, threadpool_limits
 
 from skann import AutoEncoder, MLPClassifier, MLPRegressor
+from skann.layers import BatchNorm, Conv2D, Dense, Dropout, Flatten
 
 N_THREADS, N_ROUNDS = 8, 50
 
@@ -52,6 +53,13 @@ CASES = [
     (MLPRegressor(hidden_layer_sizes=(256, 256), max_iter=3, random_state=0), "predict"),
     (AutoEncoder(hidden_layer_sizes=(256, 8), max_iter=3, random_state=0), "transform"),
     (AutoEncoder(hidden_layer_sizes=(256, 8), max_iter=3, random_state=0), "inverse_transform"),
+    (
+        MLPClassifier(
+            layers=[Conv2D(8, 3, padding="same"), BatchNorm(), Flatten(), Dense(16), Dropout(0.3)],
+            input_shape=(4, 5), max_iter=3, random_state=0,
+        ),
+        "predict_proba",
+    ),
 ]
 
 

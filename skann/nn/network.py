@@ -170,10 +170,13 @@ class Network:
     def forward(self, X, ctx, start=0, stop=None):
         """Output of layers ``start:stop`` for the batch ``X``.
 
-        2-D input to the first layer is reshaped to ``(n, *input_shape)``.
+        2-D input to the first layer is reshaped to ``(n, *input_shape)``
+        (sparse input is made dense first).
         The result may be a buffer of ``ctx``, reused by its next pass.
         """
         if start == 0 and len(self.input_shape) > 1:
+            if hasattr(X, "toarray"):  # sparse rows of images: dense to reshape
+                X = X.toarray()
             X = X.reshape((X.shape[0], *self.input_shape))
         stop = len(self.layers) if stop is None else stop
         for position in range(start, stop):
