@@ -12,7 +12,7 @@ from .nn import Dense
 # predictions do not depend on how rows are batched).
 FLOAT32_MIN_WEIGHTS = 10_000
 
-STOCHASTIC_SOLVERS = ("sgd", "adam")
+STOCHASTIC_SOLVERS = ("sgd", "adam", "adamw", "rmsprop")
 
 
 def hidden_layer_sizes(sizes):

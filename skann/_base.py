@@ -14,6 +14,8 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._architecture import STOCHASTIC_SOLVERS, compute_dtype, dense_layers, hidden_layer_sizes
 from ._compat import Interval, Options, StrOptions, _check_sample_weight, _fit_context
+from ._docstrings import FIT_VALIDATION_PARAMETERS, fill_doc
+from ._early_stopping import paired_validation_data, validated_validation_data
 from ._fitting import fit_lbfgs, fit_stochastic
 from ._threads import fit_blas_threads
 from .nn import ACTIVATIONS, Network, get_loss
@@ -76,10 +78,10 @@ class BaseNetwork(BaseEstimator, metaclass=ABCMeta):
     _parameter_constraints: dict = {
         "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
         "activation": [StrOptions(set(ACTIVATIONS))],
-        "solver": [StrOptions({"lbfgs", "sgd", "adam"})],
+        "solver": [StrOptions({"lbfgs", *STOCHASTIC_SOLVERS})],
         "alpha": [Interval(Real, 0, None, closed="left")],
         "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
-        "learning_rate": [StrOptions({"constant", "invscaling", "adaptive"})],
+        "learning_rate": [StrOptions({"constant", "invscaling", "adaptive", "cosine"})],
         "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
         "power_t": [Interval(Real, 0, None, closed="left")],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
@@ -100,6 +102,10 @@ class BaseNetwork(BaseEstimator, metaclass=ABCMeta):
             Options(Real, {np.inf}),
         ],
         "max_fun": [Interval(Integral, 1, None, closed="left")],
+        "monitor": [StrOptions({"val_loss", "val_score"})],
+        "weight_decay": [Interval(Real, 0, None, closed="left")],
+        "warmup_epochs": [Interval(Integral, 0, None, closed="left")],
+        "clip_grad_norm": [Interval(Real, 0, None, closed="neither"), None],
         "dtype": [StrOptions({"auto", "float32", "float64"})],
         "semi_supervised": [StrOptions(set(CLASSIFICATION_METHODS)), None],
         "unlabelled_marker": [str, Real],
@@ -134,6 +140,14 @@ class BaseNetwork(BaseEstimator, metaclass=ABCMeta):
 
     def _hidden_layer_sizes(self):
         return hidden_layer_sizes(self.hidden_layer_sizes)
+
+    def _class_weighted(self, Y, sample_weight, incremental, validation=False):
+        """Sample weights with the class weights multiplied in (classifier)."""
+        return sample_weight
+
+    def _validate_validation_targets(self, y):
+        """Encoded validation targets, with the training encoders."""
+        return self._validate_targets(y, incremental=True)
 
     def _input_noise(self):
         """Corruption of the inputs of each training batch, or None."""
@@ -184,28 +198,31 @@ class BaseNetwork(BaseEstimator, metaclass=ABCMeta):
     # ------------------------------------------------------------------
     # Fitting
     # ------------------------------------------------------------------
+    @fill_doc(validation=FIT_VALIDATION_PARAMETERS)
     @_fit_context(prefer_skip_nested_validation=True)
     @all_or_nothing
-    def fit(self, X, y, sample_weight=None):
+    def fit(self, X, y, sample_weight=None, *, X_val=None, y_val=None, sample_weight_val=None):
         """Fit the model to data matrix X and targets y.
 
         Parameters
         ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        X : {{array-like, sparse matrix}} of shape (n_samples, n_features)
             Input data.
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
             Targets.
         sample_weight : array-like of shape (n_samples,), default=None
             Weight of each sample; integer weights act like repeated rows.
+        {validation}
 
         Returns
         -------
         self : object
             The fitted estimator.
         """
+        validation = paired_validation_data(X_val, y_val, sample_weight_val)
         if self.semi_supervised is not None:
-            return fit_semi_supervised(self, X, y, sample_weight)
-        self._fit(X, y, sample_weight, incremental=False)
+            return fit_semi_supervised(self, X, y, sample_weight, validation)
+        self._fit(X, y, sample_weight, incremental=False, validation=validation)
         for name in SEMI_SUPERVISED_ATTRIBUTES:
             self.__dict__.pop(name, None)
         return self
@@ -218,7 +235,7 @@ class BaseNetwork(BaseEstimator, metaclass=ABCMeta):
             )
         return True
 
-    def _fit(self, X, y, sample_weight, incremental, classes=None, train=True):
+    def _fit(self, X, y, sample_weight, incremental, classes=None, train=True, validation=None):
         first_pass = not hasattr(self, "network_") or (not self.warm_start and not incremental)
         if y is None:
             raise ValueError(
@@ -227,6 +244,8 @@ class BaseNetwork(BaseEstimator, metaclass=ABCMeta):
         X, Y, sample_weight, unlabelled = self._validate_training_data(
             X, y, sample_weight, first_pass, incremental, classes
         )
+        if validation is not None:
+            validation = validated_validation_data(self, *validation)
         layer_sizes = [X.shape[1], *self._hidden_layer_sizes(), Y.shape[1]]
         # partial_fit has no epochs to monitor: it ignores early_stopping.
         early_stopping = self.early_stopping and not incremental
@@ -241,9 +260,11 @@ class BaseNetwork(BaseEstimator, metaclass=ABCMeta):
         batch_rows = X.shape[0] if self.solver == "lbfgs" else self._batch_rows(X.shape[0])
         with fit_blas_threads(layer_sizes, batch_rows), np.errstate(over="ignore", invalid="ignore"):
             if self.solver == "lbfgs":
-                fit_lbfgs(self, X, Y, sample_weight)
+                fit_lbfgs(self, X, Y, sample_weight, validation)
             else:
-                fit_stochastic(self, X, Y, sample_weight, incremental, early_stopping, unlabelled)
+                fit_stochastic(
+                    self, X, Y, sample_weight, incremental, early_stopping, unlabelled, validation
+                )
         return self
 
     def _validate_training_data(self, X, y, sample_weight, first_pass, incremental, classes):
@@ -269,6 +290,7 @@ class BaseNetwork(BaseEstimator, metaclass=ABCMeta):
             raise ValueError(
                 f"X has {X.shape[0]} samples but y has {Y.shape[0]}; they must match."
             )
+        sample_weight = self._class_weighted(Y, sample_weight, incremental)
         return X, Y, sample_weight, unlabelled
 
     def _split_unlabelled(self, X, y, sample_weight, incremental, classes):
