@@ -153,7 +153,7 @@ default=(100, 16)
         epsilon=1e-8,
         n_iter_no_change=10,
         max_fun=15000,
-        monitor="val_score",
+        monitor="val_loss",
         weight_decay=0.01,
         warmup_epochs=0,
         clip_grad_norm=None,
@@ -231,11 +231,11 @@ default=(100, 16)
             Training data. Sparse X is accepted; its reconstruction target
             is densified.
         y : None
-            Ignored.
+            Ignored, as is ``y_val``: the autoencoder's validation data
+            are ``X_val`` alone, reconstructed like X.
         sample_weight : array-like of shape (n_samples,), default=None
             Weight of each sample; integer weights act like repeated rows.
         {validation}
-            The autoencoder reconstructs ``X_val``: ``y_val`` is ignored.
 
         Returns
         -------

@@ -122,7 +122,7 @@ class MLPClassifier(ClassifierMixin, BaseNetwork):
         epsilon=1e-8,
         n_iter_no_change=10,
         max_fun=15000,
-        monitor="val_score",
+        monitor="val_loss",
         weight_decay=0.01,
         warmup_epochs=0,
         clip_grad_norm=None,
