@@ -133,9 +133,10 @@ def validated_validation_data(estimator, X_val, y_val, sample_weight_val):
         sample_weight_val = _check_sample_weight(
             sample_weight_val, X_val, dtype=X_val.dtype, ensure_non_negative=True
         )
-    if len(y_val) != X_val.shape[0]:
+    n_targets = y_val.shape[0] if hasattr(y_val, "shape") else len(y_val)
+    if n_targets != X_val.shape[0]:
         raise ValueError(
-            f"X_val has {X_val.shape[0]} samples but y_val has {len(y_val)}; they must match."
+            f"X_val has {X_val.shape[0]} samples but y_val has {n_targets}; they must match."
         )
     if estimator.semi_supervised is not None:
         labelled = np.flatnonzero(~unlabelled_mask(estimator, y_val))

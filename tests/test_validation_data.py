@@ -150,3 +150,11 @@ def test_verbose_prints_the_validation_metrics(capsys):
     X, y = iris()
     MLPClassifier(max_iter=2, verbose=True, **FAST).fit(X[::2], y[::2], X_val=X[1::2], y_val=y[1::2])
     assert "validation loss = " in capsys.readouterr().out
+
+
+def test_sparse_X_val():
+    import scipy.sparse as sp
+
+    X = sp.random(60, 5, density=0.5, format="csr", random_state=0)
+    model = AutoEncoder(hidden_layer_sizes=(3,), max_iter=3, random_state=0).fit(X[:40], X_val=X[40:])
+    assert model.history_[-1]["val_score"] == pytest.approx(model.score(X[40:]))
