@@ -26,7 +26,7 @@ from .nn.layers import Conv2D, Dropout, Layer
 # networks always use float32 with sgd and adam.
 FLOAT32_MIN_WEIGHTS = 10_000
 
-STOCHASTIC_SOLVERS = ("sgd", "adam")
+STOCHASTIC_SOLVERS = ("sgd", "adam", "adamw", "rmsprop")
 
 # Rows per forward pass in predict: large enough for efficient BLAS, small
 # enough that the activations stay in cache-friendly, bounded buffers.

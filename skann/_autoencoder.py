@@ -21,7 +21,14 @@ from ._base import BaseNetwork, all_or_nothing, store_init_params
 from ._pretraining import check_compatible, copy_encoder, mirrored_decoder
 from ._regressor import target_scaling
 from ._compat import Interval, _check_sample_weight, _fit_context
-from ._docstrings import LAYERS_PARAMETERS, MLP_ATTRIBUTES, MLP_PARAMETERS, fill_doc
+from ._docstrings import (
+    FIT_VALIDATION_PARAMETERS,
+    LAYERS_PARAMETERS,
+    MLP_ATTRIBUTES,
+    MLP_PARAMETERS,
+    fill_doc,
+)
+from ._early_stopping import paired_validation_data
 from ._regressor import _r2
 from ._typing import ArrayLike, MatrixLike, NDArray
 
@@ -177,6 +184,10 @@ default=(100, 16)
         epsilon=1e-8,
         n_iter_no_change=10,
         max_fun=15000,
+        monitor="val_loss",
+        weight_decay=0.01,
+        warmup_epochs=0,
+        clip_grad_norm=None,
         dtype="auto",
         scale_target=True,
         noise=0.0,
@@ -259,27 +270,42 @@ default=(100, 16)
     # ------------------------------------------------------------------
     # Fitting
     # ------------------------------------------------------------------
+    @fill_doc(validation=FIT_VALIDATION_PARAMETERS)
     @_fit_context(prefer_skip_nested_validation=True)
     @all_or_nothing
-    def fit(self, X: MatrixLike, y: None = None, sample_weight: ArrayLike | None = None) -> Self:
+    def fit(
+        self,
+        X: MatrixLike,
+        y: None = None,
+        sample_weight: ArrayLike | None = None,
+        *,
+        X_val: MatrixLike | None = None,
+        y_val: None = None,
+        sample_weight_val: ArrayLike | None = None,
+    ) -> Self:
         """Fit the autoencoder to reconstruct X.
 
         Parameters
         ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        X : {{array-like, sparse matrix}} of shape (n_samples, n_features)
             Training data. Sparse X is accepted; its reconstruction target
             is densified.
         y : None
-            Ignored.
+            Ignored, as is ``y_val``: the autoencoder's validation data
+            are ``X_val`` alone, reconstructed like X.
         sample_weight : array-like of shape (n_samples,), default=None
             Weight of each sample; integer weights act like repeated rows.
+        {validation}
 
         Returns
         -------
         self : object
             The fitted autoencoder.
         """
-        return self._fit(X, X, sample_weight, incremental=False)
+        validation = None
+        if X_val is not None or sample_weight_val is not None:
+            validation = paired_validation_data(X_val, X_val, sample_weight_val)
+        return self._fit(X, X, sample_weight, incremental=False, validation=validation)
 
     @available_if(BaseNetwork._check_stochastic_solver)
     @_fit_context(prefer_skip_nested_validation=True)

@@ -33,6 +33,8 @@ from ._architecture import (
 from ._augment import AUGMENTATIONS, ShiftAugmentation
 from ._compat import Interval, Options, StrOptions, _check_sample_weight, _fit_context
 from ._doc_links import DocLinkMixin
+from ._docstrings import FIT_VALIDATION_PARAMETERS, fill_doc
+from ._early_stopping import paired_validation_data, validated_validation_data
 from ._fitting import fit_lbfgs, fit_stochastic
 from ._layers_param import LayerParamsMixin
 from ._persistence import check_version, with_version
@@ -125,10 +127,10 @@ class BaseNetwork(
     _parameter_constraints: dict = {
         "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
         "activation": [StrOptions(set(ACTIVATIONS))],
-        "solver": [StrOptions({"lbfgs", "sgd", "adam"})],
+        "solver": [StrOptions({"lbfgs", *STOCHASTIC_SOLVERS})],
         "alpha": [Interval(Real, 0, None, closed="left")],
         "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
-        "learning_rate": [StrOptions({"constant", "invscaling", "adaptive"})],
+        "learning_rate": [StrOptions({"constant", "invscaling", "adaptive", "cosine"})],
         "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
         "power_t": [Interval(Real, 0, None, closed="left")],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
@@ -149,6 +151,10 @@ class BaseNetwork(
             Options(Real, {np.inf}),
         ],
         "max_fun": [Interval(Integral, 1, None, closed="left")],
+        "monitor": [StrOptions({"val_loss", "val_score"})],
+        "weight_decay": [Interval(Real, 0, None, closed="left")],
+        "warmup_epochs": [Interval(Integral, 0, None, closed="left")],
+        "clip_grad_norm": [Interval(Real, 0, None, closed="neither"), None],
         "dtype": [StrOptions({"auto", "float32", "float64"})],
         "semi_supervised": [StrOptions(set(CLASSIFICATION_METHODS)), None],
         "unlabelled_marker": [str, Real],
@@ -196,6 +202,14 @@ class BaseNetwork(
         check_layers_alone(self)
         return check_layers(self.layers)
 
+    def _class_weighted(self, Y, sample_weight, incremental, validation=False):
+        """Sample weights with the class weights multiplied in (classifier)."""
+        return sample_weight
+
+    def _validate_validation_targets(self, y):
+        """Encoded validation targets, with the training encoders."""
+        return self._validate_targets(y, incremental=True)
+
     def _input_noise(self):
         """Corruption of the inputs of each training batch, or None."""
         if self.augment is None:
@@ -212,28 +226,40 @@ class BaseNetwork(
     # ------------------------------------------------------------------
     # Fitting
     # ------------------------------------------------------------------
+    @fill_doc(validation=FIT_VALIDATION_PARAMETERS)
     @_fit_context(prefer_skip_nested_validation=True)
     @all_or_nothing
-    def fit(self, X: MatrixLike, y: ArrayLike, sample_weight: ArrayLike | None = None) -> Self:
+    def fit(
+        self,
+        X: MatrixLike,
+        y: ArrayLike,
+        sample_weight: ArrayLike | None = None,
+        *,
+        X_val: MatrixLike | None = None,
+        y_val: ArrayLike | None = None,
+        sample_weight_val: ArrayLike | None = None,
+    ) -> Self:
         """Fit the model to data matrix X and targets y.
 
         Parameters
         ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        X : {{array-like, sparse matrix}} of shape (n_samples, n_features)
             Input data.
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
             Targets.
         sample_weight : array-like of shape (n_samples,), default=None
             Weight of each sample; integer weights act like repeated rows.
+        {validation}
 
         Returns
         -------
         self : object
             The fitted estimator.
         """
+        validation = paired_validation_data(X_val, y_val, sample_weight_val)
         if self.semi_supervised is not None:
-            return fit_semi_supervised(self, X, y, sample_weight)
-        self._fit(X, y, sample_weight, incremental=False)
+            return fit_semi_supervised(self, X, y, sample_weight, validation)
+        self._fit(X, y, sample_weight, incremental=False, validation=validation)
         for name in SEMI_SUPERVISED_ATTRIBUTES:
             self.__dict__.pop(name, None)
         return self
@@ -246,7 +272,7 @@ class BaseNetwork(
             )
         return True
 
-    def _fit(self, X, y, sample_weight, incremental, classes=None, train=True):
+    def _fit(self, X, y, sample_weight, incremental, classes=None, train=True, validation=None):
         first_pass = not hasattr(self, "network_") or (not self.warm_start and not incremental)
         if y is None:
             raise ValueError(
@@ -255,6 +281,8 @@ class BaseNetwork(
         X, Y, sample_weight, unlabelled = self._validate_training_data(
             X, y, sample_weight, first_pass, incremental, classes
         )
+        if validation is not None:
+            validation = validated_validation_data(self, *validation)
         layers, plan = self._plan(X.shape[1], Y.shape[1])
         # partial_fit has no epochs to monitor: it ignores early_stopping.
         early_stopping = self.early_stopping and not incremental
@@ -271,9 +299,11 @@ class BaseNetwork(
         flops = plan.largest_product_flops(batch_rows)
         with fit_blas_threads(flops), np.errstate(over="ignore", invalid="ignore"):
             if self.solver == "lbfgs":
-                fit_lbfgs(self, X, Y, sample_weight)
+                fit_lbfgs(self, X, Y, sample_weight, validation)
             else:
-                fit_stochastic(self, X, Y, sample_weight, incremental, early_stopping, unlabelled)
+                fit_stochastic(
+                    self, X, Y, sample_weight, incremental, early_stopping, unlabelled, validation
+                )
         return self
 
     def _validate_training_data(self, X, y, sample_weight, first_pass, incremental, classes):
@@ -301,6 +331,7 @@ class BaseNetwork(
             raise ValueError(
                 f"X has {X.shape[0]} samples but y has {Y.shape[0]}; they must match."
             )
+        sample_weight = self._class_weighted(Y, sample_weight, incremental)
         return X, Y, sample_weight, unlabelled
 
     def _split_unlabelled(self, X, y, sample_weight, incremental, classes):

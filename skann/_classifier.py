@@ -13,8 +13,10 @@ from sklearn.utils.multiclass import check_classification_targets, type_of_targe
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 
 from ._base import BaseNetwork, all_or_nothing, store_init_params
-from ._compat import _fit_context
+from ._class_weight import balanced_table, class_counts, dict_table, row_weights
+from ._compat import StrOptions, _fit_context
 from ._docstrings import (
+    CLASS_WEIGHT_PARAMETER,
     MLP_ATTRIBUTES,
     AUGMENT_PARAMETER,
     LAYERS_PARAMETERS,
@@ -22,6 +24,7 @@ from ._docstrings import (
     SEMI_SUPERVISED_ATTRIBUTES,
     SEMI_SUPERVISED_PARAMETERS,
     fill_doc,
+    insert_before,
 )
 from ._typing import ArrayLike, MatrixLike, NDArray
 from .semi_supervised import check_labelled, unlabelled_mask
@@ -36,7 +39,7 @@ def binarizer_is_single_label(binarizer):
 
 
 @fill_doc(
-    parameters=MLP_PARAMETERS,
+    parameters=insert_before(MLP_PARAMETERS, "dtype :", CLASS_WEIGHT_PARAMETER),
     attributes=MLP_ATTRIBUTES,
     semi_supervised_parameters=SEMI_SUPERVISED_PARAMETERS.format(
         methods='{"pseudo_label", "entropy", "pi_model"}',
@@ -120,6 +123,11 @@ class MLPClassifier(ClassifierMixin, BaseNetwork):
     8
     """
 
+    _parameter_constraints: dict = {
+        **BaseNetwork._parameter_constraints,
+        "class_weight": [StrOptions({"balanced"}), dict, list, None],
+    }
+
     def __init__(
         self,
         hidden_layer_sizes=(100,),
@@ -146,6 +154,11 @@ class MLPClassifier(ClassifierMixin, BaseNetwork):
         epsilon=1e-8,
         n_iter_no_change=10,
         max_fun=15000,
+        monitor="val_loss",
+        weight_decay=0.01,
+        warmup_epochs=0,
+        clip_grad_norm=None,
+        class_weight=None,
         dtype="auto",
         semi_supervised=None,
         unlabelled_marker="auto",
@@ -191,6 +204,46 @@ class MLPClassifier(ClassifierMixin, BaseNetwork):
         if sample_weight is not None and binarizer_is_single_label(self._label_binarizer):
             self._check_weighted_classes(Y, sample_weight)
         return Y
+
+    def _class_weighted(self, Y, sample_weight, incremental, validation=False):
+        """``sample_weight`` times each row's ``class_weight`` factor.
+
+        "balanced" factors come from the classes' weighted counts in this
+        ``fit``'s data, or in every batch given to ``partial_fit`` so far;
+        validation rows take the training rows' factors.
+        """
+        if self.class_weight is None:
+            return sample_weight
+        multiclass = self._loss_name == "log_loss"
+        if validation:
+            table = self._class_weight_table
+        elif isinstance(self.class_weight, str):  # "balanced"
+            counts = class_counts(Y, sample_weight, multiclass)
+            previous = getattr(self, "_class_counts", None)
+            if incremental and previous is not None and previous.shape == counts.shape:
+                counts = counts + previous
+            self._class_counts = counts
+            table = balanced_table(counts)
+        else:
+            table = dict_table(
+                self.class_weight, self.classes_,
+                binarizer_is_single_label(self._label_binarizer), Y.shape[1],
+            )
+        if not validation:
+            self._class_weight_table = table
+        factors = row_weights(Y, table, multiclass)
+        return factors if sample_weight is None else factors * sample_weight
+
+    def _validate_validation_targets(self, y):
+        y = np.asarray(y) if not hasattr(y, "iloc") else y.to_numpy()
+        if binarizer_is_single_label(self._label_binarizer) and y.ndim == 1:
+            unknown = np.setdiff1d(np.unique(y), self.classes_)
+            if len(unknown):
+                raise ValueError(
+                    f"y_val contains labels {unknown.tolist()} that are not in the "
+                    f"training labels {self.classes_.tolist()}."
+                )
+        return self._validate_targets(y, incremental=True)
 
     def _check_weighted_classes(self, Y, sample_weight):
         weighted = sample_weight > 0

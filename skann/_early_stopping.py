@@ -1,10 +1,18 @@
-"""The early-stopping split: which training rows are held out.
+"""Validation data and the hooks that watch them.
 
-The split is a split of row indices, chosen by content (see
-:func:`held_out_rows`); the held-out rows are gathered once per fit.
+Validation data are ``fit``'s ``X_val`` / ``y_val`` when given, otherwise
+the early-stopping split of the training rows: a split of row indices,
+chosen by content (see :func:`held_out_rows`), gathered once per fit.
+:class:`Monitoring` builds the loop's hooks that evaluate them, stop and
+restore the best epoch, and stores what they saw on the estimator.
 """
 
 import numpy as np
+from sklearn.utils.validation import validate_data
+
+from ._compat import _check_sample_weight, _safe_indexing
+from .nn import EarlyStopping, KeepBest, Validation
+from .semi_supervised import unlabelled_mask
 
 
 def held_out_rows(X, Y, sample_weight, fraction, strata, random_state):
@@ -91,3 +99,116 @@ def split_validation(X, Y, sample_weight, fraction, strata, random_state):
         )
     weight = None if sample_weight is None else sample_weight[held_out]
     return train, (X[held_out], Y[held_out], weight)
+
+
+# ----------------------------------------------------------------------
+# Validation data given to fit
+# ----------------------------------------------------------------------
+def paired_validation_data(X_val, y_val, sample_weight_val):
+    """``(X_val, y_val, sample_weight_val)``, or None when none are given.
+
+    Raises a ``ValueError`` when only some of them are given.
+    """
+    if X_val is None and y_val is None:
+        if sample_weight_val is not None:
+            raise ValueError("sample_weight_val was given without X_val and y_val.")
+        return None
+    if X_val is None or y_val is None:
+        given, missing = ("X_val", "y_val") if y_val is None else ("y_val", "X_val")
+        raise ValueError(
+            f"{given} was given without {missing}: validation data need both X_val "
+            "and y_val (or neither)."
+        )
+    return X_val, y_val, sample_weight_val
+
+
+def validated_validation_data(estimator, X_val, y_val, sample_weight_val):
+    """Validated ``(X, Y, weight)`` of the validation data, encoded as the
+    training targets; with ``semi_supervised``, unlabelled rows dropped."""
+    X_val = validate_data(
+        estimator, X_val, accept_sparse=["csr", "csc"], dtype=(np.float64, np.float32),
+        reset=False,
+    )
+    if sample_weight_val is not None:
+        sample_weight_val = _check_sample_weight(
+            sample_weight_val, X_val, dtype=X_val.dtype, ensure_non_negative=True
+        )
+    n_targets = y_val.shape[0] if hasattr(y_val, "shape") else len(y_val)
+    if n_targets != X_val.shape[0]:
+        raise ValueError(
+            f"X_val has {X_val.shape[0]} samples but y_val has {n_targets}; they must match."
+        )
+    if estimator.semi_supervised is not None:
+        labelled = np.flatnonzero(~unlabelled_mask(estimator, y_val))
+        if not len(labelled):
+            raise ValueError(
+                "Every row of y_val is marked unlabelled; validation rows need labels."
+            )
+        X_val, y_val = X_val[labelled], _safe_indexing(y_val, labelled)
+        if sample_weight_val is not None:
+            sample_weight_val = sample_weight_val[labelled]
+    Y_val = estimator._validate_validation_targets(y_val)
+    weight = estimator._class_weighted(Y_val, sample_weight_val, False, validation=True)
+    return X_val, Y_val, weight
+
+
+# ----------------------------------------------------------------------
+# The hooks of a fit, and what they leave on the estimator
+# ----------------------------------------------------------------------
+class Monitoring:
+    """Validation, early-stopping and best-weight hooks of one fit.
+
+    With validation data, every epoch records ``val_loss`` and
+    ``val_score``. With early stopping, training stops when the
+    ``monitor``-ed value has not improved by ``tol`` for
+    ``n_iter_no_change`` epochs, and the best epoch's weights are restored.
+    Without it, sklearn's rule stops when the training loss has not
+    improved (``supervised`` fits only), counting across warm starts.
+
+    Parameters
+    ----------
+    estimator : BaseNetwork
+    validation : tuple or None
+        Validated ``(X, Y, weight)``.
+    early_stopping : bool
+    supervised : bool
+        False for semi-supervised fits, which never stop on the training
+        loss (it mixes in a ramped-up unsupervised term).
+    """
+
+    def __init__(self, estimator, validation, early_stopping, supervised=True):
+        self.early_stopping = early_stopping
+        self.supervised = supervised
+        self.keep_best = self.stopping = None
+        self.hooks = []
+        if validation is not None:
+            self.hooks.append(Validation(lambda network: estimator._evaluate(network, *validation)))
+        if early_stopping:
+            mode = "min" if estimator.monitor == "val_loss" else "max"
+            self.keep_best = KeepBest(estimator.monitor, mode)
+            self.stopping = EarlyStopping(
+                estimator.monitor, estimator.n_iter_no_change, estimator.tol, mode
+            )
+            self.hooks += [self.keep_best, self.stopping]
+        elif supervised:
+            best = estimator.best_loss_
+            self.stopping = EarlyStopping(
+                "loss", estimator.n_iter_no_change, estimator.tol,
+                best=None if best in (None, np.inf) else best,
+                count=estimator._no_improvement_count,
+            )
+            self.hooks.append(self.stopping)
+
+    def store(self, estimator, records):
+        """sklearn's fitted attributes from what the hooks saw."""
+        if self.early_stopping:
+            if estimator.validation_scores_ is None:  # after a fit without it
+                estimator.validation_scores_ = []
+            estimator.validation_scores_ += [record["val_score"] for record in records]
+            if self.keep_best.best_record is not None:
+                estimator.best_validation_score_ = self.keep_best.best_record["val_score"]
+            return
+        best = np.inf if estimator.best_loss_ is None else estimator.best_loss_
+        estimator.best_loss_ = min([best] + [record["loss"] for record in records])
+        if self.supervised:
+            estimator._no_improvement_count = self.stopping.count

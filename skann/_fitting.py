@@ -11,22 +11,11 @@ import warnings
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
-from .nn import (
-    Divergence,
-    EarlyStopping,
-    FiniteCheck,
-    KeepBest,
-    LbfgsLoop,
-    MinibatchPlan,
-    SupervisedObjective,
-    TrainingLoop,
-    Validation,
-    Verbose,
-)
-from .nn.optimizers import SGD, Adam
-from .nn.schedules import Adaptive, Constant, Cosine, InvScaling
+from .nn import Divergence, FiniteCheck, LbfgsLoop, MinibatchPlan, SupervisedObjective, TrainingLoop, Verbose
+from .nn.schedules import Cosine
 from .nn.training import Batch
-from ._early_stopping import split_validation
+from ._early_stopping import Monitoring, split_validation
+from ._solvers import l2_strength, optimizer_and_schedule
 from .semi_supervised._training import consistency_training
 
 # Final share of a semi-supervised fit's max_iter epochs over which adam's
@@ -44,74 +33,27 @@ def divergence_hint(estimator):
     )
 
 
-def make_optimizer(estimator, network):
-    """The solver's optimizer, built for ``network``."""
-    if estimator.solver == "sgd":
-        optimizer = SGD(estimator.momentum, estimator.nesterovs_momentum)
-    else:
-        optimizer = Adam(estimator.beta_1, estimator.beta_2, estimator.epsilon)
-    return optimizer.build(network.params.size, network.n_regularized, network.dtype)
+def fit_stochastic(estimator, X, Y, sample_weight, incremental, early_stopping, unlabelled, validation=None):
+    """Run stochastic epochs (one for ``partial_fit``) and record them.
 
-
-def _continued(current, fresh):
-    """``current`` (optimizer or schedule state carried over by warm_start
-    and partial_fit) unless its configuration changed, else ``fresh``."""
-    if current is None or type(current) is not type(fresh):
-        return fresh
-    if current.get_params() != fresh.get_params():
-        return fresh
-    return current
-
-
-def make_schedule(estimator):
-    """The learning-rate schedule of ``learning_rate`` (sgd only, as sklearn)."""
-    rate = estimator.learning_rate_init
-    if estimator.solver == "sgd" and estimator.learning_rate == "invscaling":
-        return InvScaling(rate, estimator.power_t)
-    if estimator.solver == "sgd" and estimator.learning_rate == "adaptive":
-        return Adaptive(rate)
-    return Constant(rate)
-
-
-def fit_stochastic(estimator, X, Y, sample_weight, incremental, early_stopping, unlabelled):
-    """Run sgd / adam epochs (one for ``partial_fit``) and record them."""
+    ``validation`` is the validated ``(X, Y, weight)`` given to ``fit``, or
+    None (early stopping then holds out ``validation_fraction`` of X).
+    """
     network = estimator.network_
-    continuing = incremental or estimator.warm_start
-    estimator._optimizer = _continued(
-        estimator._optimizer if continuing else None, make_optimizer(estimator, network)
-    )
-    estimator._schedule = _continued(
-        estimator._schedule if continuing else None, make_schedule(estimator)
-    )
-    if not incremental:
-        estimator._schedule.restart()
-    hooks = [FiniteCheck(divergence_hint(estimator))]
+    optimizer, schedule = optimizer_and_schedule(estimator, incremental)
     rows = np.arange(X.shape[0])
-    if early_stopping:
-        if estimator.validation_scores_ is None:  # after a fit without it
-            estimator.validation_scores_ = []
+    if early_stopping and validation is None:
         rows, validation = split_validation(
             X, Y, sample_weight, estimator.validation_fraction,
             estimator._stratification(Y), estimator._random_state,
         )
-        keep_best = KeepBest("val_loss")
-        stopping = EarlyStopping("val_loss", estimator.n_iter_no_change, estimator.tol)
-        hooks += [Validation(lambda net: estimator._evaluate(net, *validation)), keep_best, stopping]
-    elif unlabelled is None:
-        # sklearn's rule: stop when the training loss has not improved by
-        # tol for n_iter_no_change epochs, counting across warm starts.
-        stopping = EarlyStopping(
-            "loss", estimator.n_iter_no_change, estimator.tol,
-            best=None if estimator.best_loss_ in (None, np.inf) else estimator.best_loss_,
-            count=estimator._no_improvement_count,
-        )
-        hooks.append(stopping)
+    monitoring = Monitoring(estimator, validation, early_stopping, supervised=unlabelled is None)
+    hooks = [FiniteCheck(divergence_hint(estimator)), *monitoring.hooks]
     plan = MinibatchPlan(
         X, Y, sample_weight, rows, estimator._batch_rows(max(len(rows), 1), warn=True),
         estimator.shuffle, estimator._random_state, network.dtype,
     )
-    objective = SupervisedObjective(estimator._loss, estimator.alpha, estimator._input_noise())
-    schedule = estimator._schedule
+    objective = SupervisedObjective(estimator._loss, l2_strength(estimator), estimator._input_noise())
     if unlabelled is not None:
         plan, objective, extra_hooks = consistency_training(estimator, plan, *unlabelled)
         hooks += extra_hooks
@@ -121,20 +63,14 @@ def fit_stochastic(estimator, X, Y, sample_weight, incremental, early_stopping, 
             schedule = Cosine(estimator.learning_rate_init, estimator.max_iter, hold=1 - ANNEAL_FRACTION)
     if estimator.verbose:
         hooks.append(Verbose())
-    loop = TrainingLoop(network, objective, estimator._optimizer, schedule, hooks, interruptible=True)
+    loop = TrainingLoop(
+        network, objective, optimizer, schedule, hooks, estimator.clip_grad_norm, interruptible=True
+    )
     records = loop.run(plan, 1 if incremental else estimator.max_iter, rng=estimator._layer_rng())
     _store_records(estimator, records)
     if loop.interrupted:
         warnings.warn(loop.stop_reason + " The model is usable; call fit again to train it fully.")
-    if early_stopping:
-        estimator.validation_scores_ += [record["val_score"] for record in records]
-        if keep_best.best_record is not None:
-            estimator.best_validation_score_ = keep_best.best_record["val_score"]
-    else:
-        best = np.inf if estimator.best_loss_ is None else estimator.best_loss_
-        estimator.best_loss_ = min([best] + [record["loss"] for record in records])
-        if unlabelled is None:
-            estimator._no_improvement_count = stopping.count
+    monitoring.store(estimator, records)
     converging = not incremental and unlabelled is None and not loop.interrupted
     if converging and estimator.n_iter_ == estimator.max_iter and not loop.stopped:
         warnings.warn(
@@ -144,14 +80,19 @@ def fit_stochastic(estimator, X, Y, sample_weight, incremental, early_stopping, 
         )
 
 
-def fit_lbfgs(estimator, X, Y, sample_weight):
-    """Minimise over all rows with L-BFGS-B, reporting to the same hooks."""
+def fit_lbfgs(estimator, X, Y, sample_weight, validation=None):
+    """Minimise over all rows with L-BFGS-B, reporting to the same hooks.
+
+    With ``validation`` data, every iteration records their loss and score
+    (lbfgs does not stop early, as in sklearn).
+    """
     network = estimator.network_
     X = X.astype(network.dtype, copy=False)
     noise = estimator._input_noise()
     if noise is not None:  # one corruption per fit: lbfgs needs a fixed objective
         X = noise(X)
     hooks = [FiniteCheck(divergence_hint(estimator))]
+    hooks += Monitoring(estimator, validation, early_stopping=False, supervised=False).hooks
     if estimator.verbose:
         hooks.append(Verbose())
     loop = LbfgsLoop(network, SupervisedObjective(estimator._loss, estimator.alpha), hooks)

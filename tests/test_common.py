@@ -11,12 +11,18 @@ CONFIGURATIONS = [
     {"solver": "sgd"},
     {"solver": "lbfgs"},
     {"early_stopping": True},
+    {"solver": "adamw"},
+    {"solver": "rmsprop"},
+    {"learning_rate": "cosine", "warmup_epochs": 5},
 ]
 
 ESTIMATORS = [
     estimator(**params)
     for estimator in (MLPClassifier, MLPRegressor)
     for params in CONFIGURATIONS
+] + [
+    MLPClassifier(class_weight="balanced"),
+    MLPClassifier(class_weight="balanced", early_stopping=True),
 ] + [
     # The autoencoder's codes are not identifiable (many weights reconstruct
     # equally well): over hundreds of lbfgs steps, the rounding difference

@@ -44,12 +44,14 @@ def _guard_split(estimator, y, labelled_rows):
     return train, held_out
 
 
-def guard(estimator, X, y, sample_weight, mask):
+def guard(estimator, X, y, sample_weight, mask, validation=None):
     """Whether the unlabelled rows help, judged on held-out labelled rows.
 
     Trains the network twice without the held-out rows, once on the
     labelled rows alone and once with the unlabelled rows as well, and
-    compares their scores (accuracy, or R²) on the held-out rows.
+    compares their scores (accuracy, or R²) on the held-out rows. Both
+    fits get ``fit``'s validation data (``X_val``, ``y_val``,
+    ``sample_weight_val``), if any.
 
     Returns
     -------
@@ -75,6 +77,7 @@ def guard(estimator, X, y, sample_weight, mask):
             _safe_indexing(X, rows),
             _safe_indexing(y, rows),
             sample_weight=None if weight is None else weight[rows],
+            **validation_kwargs(validation),
         )
         scores[name] = model.score(
             _safe_indexing(X, held_out),
@@ -87,7 +90,14 @@ def guard(estimator, X, y, sample_weight, mask):
     return scores["semi_supervised"] >= scores["supervised"] - margin, scores
 
 
-def fit_semi_supervised(estimator, X, y, sample_weight):
+def validation_kwargs(validation):
+    """``fit``'s keyword arguments for validation data (or None)."""
+    if validation is None:
+        return {}
+    return dict(zip(("X_val", "y_val", "sample_weight_val"), validation))
+
+
+def fit_semi_supervised(estimator, X, y, sample_weight, validation=None):
     """``fit`` of an estimator with ``semi_supervised`` set."""
     if y is None:  # the estimator's own error
         return estimator._fit(X, y, sample_weight, incremental=False)
@@ -96,14 +106,15 @@ def fit_semi_supervised(estimator, X, y, sample_weight):
     check_labelled(estimator, y, mask)
     use_unlabelled, scores = bool(mask.any()), None
     if use_unlabelled and estimator.supervised_fallback:
-        use_unlabelled, scores = guard(estimator, X, y, sample_weight, mask)
+        use_unlabelled, scores = guard(estimator, X, y, sample_weight, mask, validation)
     if use_unlabelled or not mask.any():
-        estimator._fit(X, y, sample_weight, incremental=False)
+        estimator._fit(X, y, sample_weight, incremental=False, validation=validation)
     else:
         labelled = np.flatnonzero(~mask)
         weight = None if sample_weight is None else np.asarray(sample_weight)[labelled]
         estimator._fit(
-            _safe_indexing(X, labelled), _safe_indexing(y, labelled), weight, incremental=False
+            _safe_indexing(X, labelled), _safe_indexing(y, labelled), weight,
+            incremental=False, validation=validation,
         )
     estimator.used_unlabelled_ = use_unlabelled
     estimator.guard_scores_ = scores

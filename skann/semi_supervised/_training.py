@@ -12,6 +12,7 @@ loop's :class:`~skann.nn.training.EMA` hook over the flat parameter buffer.
 import numpy as np
 import scipy.sparse as sp
 
+from .._solvers import l2_strength
 from ..nn.training import EMA, SupervisedObjective
 from ._objectives import METHODS, rampup
 from ._perturbations import Perturbation, feature_statistics, mixup
@@ -239,6 +240,6 @@ def consistency_training(estimator, labelled_plan, X, unlabelled_rows, sample_we
         estimator.unsupervised_weight * method.gain,
     )
     objective = ConsistencyObjective(
-        estimator._loss, estimator.alpha, method, perturb, state["teacher"], state["alignment"]
+        estimator._loss, l2_strength(estimator), method, perturb, state["teacher"], state["alignment"]
     )
     return plan, objective, [EMA(state["teacher"], TEACHER_DECAY)]
