@@ -9,6 +9,16 @@ contracts.
 """
 
 from .activations import ACTIVATIONS, Activation, get_activation
+from .hooks import (
+    EMA,
+    Divergence,
+    EarlyStopping,
+    FiniteCheck,
+    Hook,
+    KeepBest,
+    Validation,
+    Verbose,
+)
 from .initializers import init_bound
 from .layers import (
     AvgPool2D,
@@ -28,19 +38,7 @@ from .losses import LOSSES, Loss, get_loss
 from .network import Network
 from .optimizers import OPTIMIZERS, SGD, Adam, AdamW, Optimizer, RMSprop
 from .schedules import SCHEDULES, Adaptive, Constant, Cosine, InvScaling, Schedule
-from .training import (
-    EMA,
-    Divergence,
-    EarlyStopping,
-    FiniteCheck,
-    Hook,
-    KeepBest,
-    MinibatchPlan,
-    SupervisedObjective,
-    TrainingLoop,
-    Validation,
-    Verbose,
-)
+from .training import MinibatchPlan, SupervisedObjective, TrainingLoop
 
 __all__ = [
     "ACTIVATIONS",

@@ -6,14 +6,15 @@ not limit the number of steps). :class:`ConsistencyObjective` forwards the
 labelled rows and a perturbed view of the unlabelled rows together and
 backpropagates once: the labelled rows' supervised gradient stacked on the
 unlabelled rows' unsupervised one. The teacher is a mean teacher, the
-loop's :class:`~skann.nn.training.EMA` hook over the flat parameter buffer.
+loop's :class:`~skann.nn.hooks.EMA` hook over the flat parameter buffer.
 """
 
 import numpy as np
 import scipy.sparse as sp
 
 from .._solvers import l2_strength
-from ..nn.training import EMA, SupervisedObjective
+from ..nn.hooks import EMA
+from ..nn.training import SupervisedObjective
 from ._objectives import METHODS, rampup
 from ._perturbations import Perturbation, feature_statistics, mixup
 
@@ -126,7 +127,7 @@ class ConsistencyObjective(SupervisedObjective):
     method : UnlabelledLoss
     perturb : Perturbation
     teacher : dict
-        The :class:`~skann.nn.training.EMA` hook's state; its ``"params"``
+        The :class:`~skann.nn.hooks.EMA` hook's state; its ``"params"``
         is the mean teacher's flat parameter buffer.
     alignment : dict
         Running mean of the teacher's predictions (``"mean"``), kept
@@ -220,7 +221,7 @@ def consistency_training(estimator, labelled_plan, X, unlabelled_rows, sample_we
     plan : MixedPlan
     objective : ConsistencyObjective
     hooks : list of Hook
-        The mean teacher's :class:`~skann.nn.training.EMA`.
+        The mean teacher's :class:`~skann.nn.hooks.EMA`.
     """
     network = estimator.network_
     state = estimator._unlabelled_state
