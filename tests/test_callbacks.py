@@ -233,12 +233,14 @@ def test_grid_search_over_a_pipeline_reaches_the_epochs(capsys):
         {"mlpclassifier__alpha": [1e-4, 1e-2]},
         cv=2,
     )
-    search.set_callbacks(callback.ProgressBar(max_propagation_depth=None), recorder)
+    # The MLP is two levels below the search (ProgressBar's default is one).
+    search.set_callbacks(callback.ProgressBar(max_propagation_depth=2), recorder)
     search.fit(X, y)
     epochs = [name for task, name, _ in recorder.ended if task == "epoch"]
     # 2 candidates x 2 splits + the refit, 3 epochs each.
     assert epochs == ["MLPClassifier"] * 15
-    assert "GridSearchCV - fit" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "GridSearchCV - fit" in out and "MLPClassifier - fit" in out
 
 
 # ----------------------------------------------------------------------
