@@ -328,3 +328,15 @@ def test_verbose_partial_fit_continues_the_count(capsys):
     model.partial_fit(X, y)
     lines = capsys.readouterr().out.splitlines()
     assert [line.split()[0] for line in lines] == ["Iteration", "1", "Iteration", "2"]
+
+
+def test_semi_supervised_guard_fits_are_not_reported():
+    X, y = iris()
+    y = y.copy()
+    y[1::3] = -1  # a third unlabelled
+    recorder = Recorder()
+    model = MLPClassifier(max_iter=3, semi_supervised="pseudo_label", **FAST).set_callbacks(recorder)
+    model.fit(X, y)
+    assert model.guard_scores_ is not None  # the guard's two trial fits ran
+    assert [task for task, _, _ in recorder.ended] == ["epoch"] * 3 + ["fit"]
+    assert recorder.setups == recorder.teardowns == 1
