@@ -563,3 +563,32 @@ def test_lbfgs_loop_keep_best():
     hooks = [Validation(lambda network: (next(values), 0.0)), recorder, keep, _StopAt(4)]
     LbfgsLoop(network, objective, hooks=hooks).run(batch, max_iter=100, max_fun=1000, tol=1e-12)
     np.testing.assert_array_equal(network.params, recorder.epoch_params[1])
+
+
+# ----------------------------------------------------------------------
+# on_epoch_begin
+# ----------------------------------------------------------------------
+class _EpochBegins(Hook):
+    def __init__(self):
+        self.calls = []
+
+    def on_epoch_begin(self, loop, epoch):
+        self.calls.append(("begin", epoch))
+
+    def on_epoch_end(self, loop, record):
+        self.calls.append(("end", record["epoch"]))
+        return False
+
+
+def test_loop_begins_each_epoch_before_it_runs():
+    hook = _EpochBegins()
+    _loop(_network(), objective=_Sequence([1.0, 2.0, 3.0]), hooks=[hook]).run(_OneBatchPlan(), max_epochs=3)
+    assert hook.calls == [("begin", 1), ("end", 1), ("begin", 2), ("end", 2), ("begin", 3), ("end", 3)]
+
+
+def test_lbfgs_loop_begins_the_next_iteration_before_scipy_decides():
+    network, objective, batch = _lbfgs_problem()
+    hook = _EpochBegins()
+    LbfgsLoop(network, objective, hooks=[hook]).run(batch, max_iter=2, max_fun=1000, tol=1e-12)
+    # The third iteration begins, and scipy stops at max_iter: it never ends.
+    assert hook.calls == [("begin", 1), ("end", 1), ("begin", 2), ("end", 2), ("begin", 3)]
