@@ -31,7 +31,16 @@ from ._architecture import (
     predict_chunk_rows,
 )
 from ._augment import AUGMENTATIONS, ShiftAugmentation
-from ._compat import Interval, Options, StrOptions, _check_sample_weight, _fit_context
+from ._callbacks import fit_task
+from ._compat import (
+    CALLBACK_ATTRIBUTES,
+    CallbackSupportMixin,
+    Interval,
+    Options,
+    StrOptions,
+    _check_sample_weight,
+    _fit_context,
+)
 from ._doc_links import DocLinkMixin
 from ._docstrings import FIT_VALIDATION_PARAMETERS, fill_doc
 from ._early_stopping import paired_validation_data, validated_validation_data
@@ -77,21 +86,25 @@ def all_or_nothing(fit_method):
     Everything but the parameters is deep-copied first (the network's
     buffers, optimizer and schedule state, the training history) and put
     back on any exception, so a fit that fails on bad input, diverges or is
-    interrupted never leaves a half-trained or half-reset model.
+    interrupted never leaves a half-trained or half-reset model. Callbacks
+    and their fit state are not the model's: they are kept by reference and
+    left as the call left them (sklearn tears them down after the call).
     """
 
     @functools.wraps(fit_method)
     def wrapper(self, *args, **kwargs):
-        params = _estimator_param_names(type(self))
+        kept = _estimator_param_names(type(self)) | frozenset(CALLBACK_ATTRIBUTES)
         saved = {
-            key: value if key in params else copy.deepcopy(value)
+            key: value if key in kept else copy.deepcopy(value)
             for key, value in self.__dict__.items()
         }
         try:
             return fit_method(self, *args, **kwargs)
         except BaseException:
+            callbacks = {key: self.__dict__[key] for key in CALLBACK_ATTRIBUTES if key in self.__dict__}
             self.__dict__.clear()
             self.__dict__.update(saved)
+            self.__dict__.update(callbacks)
             raise
 
     return wrapper
@@ -114,7 +127,12 @@ def check_representable(X, dtype):
 
 
 class BaseNetwork(
-    DocLinkMixin, LayerParamsMixin, FittedWeightsMixin, BaseEstimator, metaclass=ABCMeta
+    DocLinkMixin,
+    LayerParamsMixin,
+    FittedWeightsMixin,
+    CallbackSupportMixin,
+    BaseEstimator,
+    metaclass=ABCMeta,
 ):
     """Base class of skann's estimators; not for direct use.
 
@@ -278,6 +296,7 @@ class BaseNetwork(
             raise ValueError(
                 f"{type(self).__name__} requires y to be passed, but the target y is None."
             )
+        given = X, y, sample_weight  # what callbacks see, in the user's terms
         X, Y, sample_weight, unlabelled = self._validate_training_data(
             X, y, sample_weight, first_pass, incremental, classes
         )
@@ -297,14 +316,26 @@ class BaseNetwork(
         Y = Y.astype(self.network_.dtype, copy=False)
         batch_rows = X.shape[0] if self.solver == "lbfgs" else self._batch_rows(X.shape[0])
         flops = plan.largest_product_flops(batch_rows)
-        with fit_blas_threads(flops), np.errstate(over="ignore", invalid="ignore"):
+        with (
+            fit_task(self, *given, self._max_epochs(incremental)) as task,
+            fit_blas_threads(flops),
+            np.errstate(over="ignore", invalid="ignore"),
+        ):
             if self.solver == "lbfgs":
-                fit_lbfgs(self, X, Y, sample_weight, validation)
+                fit_lbfgs(self, X, Y, sample_weight, validation, task)
             else:
                 fit_stochastic(
-                    self, X, Y, sample_weight, incremental, early_stopping, unlabelled, validation
+                    self, X, Y, sample_weight, incremental, early_stopping, unlabelled,
+                    validation, task,
                 )
         return self
+
+    def _max_epochs(self, incremental):
+        """Epochs a fit may report to callbacks (lbfgs: iterations, plus the
+        one begun when scipy stops)."""
+        if self.solver == "lbfgs":
+            return self.max_iter + 1
+        return 1 if incremental else self.max_iter
 
     def _validate_training_data(self, X, y, sample_weight, first_pass, incremental, classes):
         """Validated X, encoded Y, weights, and the unlabelled part (or None)."""
@@ -465,9 +496,12 @@ class BaseNetwork(
         tags.input_tags.sparse = True
         return tags
 
-    # Pickles, joblib and skops files name the skann version that saved them.
+    # Pickles, joblib and skops files name the skann version that saved
+    # them, and carry no callbacks (they belong to the session that set them).
     def __getstate__(self):
-        return with_version(super().__getstate__())
+        state = super().__getstate__()
+        state = {key: value for key, value in state.items() if key not in CALLBACK_ATTRIBUTES}
+        return with_version(state)
 
     def __setstate__(self, state):
         super().__setstate__(check_version(self, state))

@@ -33,11 +33,16 @@ def divergence_hint(estimator):
     )
 
 
-def fit_stochastic(estimator, X, Y, sample_weight, incremental, early_stopping, unlabelled, validation=None):
+def fit_stochastic(
+    estimator, X, Y, sample_weight, incremental, early_stopping, unlabelled, validation=None,
+    task=None,
+):
     """Run stochastic epochs (one for ``partial_fit``) and record them.
 
     ``validation`` is the validated ``(X, Y, weight)`` given to ``fit``, or
     None (early stopping then holds out ``validation_fraction`` of X).
+    ``task`` is the fit's callback task (see ``_callbacks.fit_task``), or
+    None; each epoch is reported to it.
     """
     network = estimator.network_
     optimizer, schedule = optimizer_and_schedule(estimator, incremental)
@@ -61,8 +66,7 @@ def fit_stochastic(estimator, X, Y, sample_weight, incremental, early_stopping, 
             # Full rate, then a half cosine to zero over the last epochs of
             # this fit: the last pseudo-labels and the weights settle.
             schedule = Cosine(estimator.learning_rate_init, estimator.max_iter, hold=1 - ANNEAL_FRACTION)
-    if estimator.verbose:
-        hooks.append(Verbose())
+    hooks += _reporting_hooks(estimator, task, "epoch")
     loop = TrainingLoop(
         network, objective, optimizer, schedule, hooks, estimator.clip_grad_norm, interruptible=True
     )
@@ -80,11 +84,11 @@ def fit_stochastic(estimator, X, Y, sample_weight, incremental, early_stopping, 
         )
 
 
-def fit_lbfgs(estimator, X, Y, sample_weight, validation=None):
+def fit_lbfgs(estimator, X, Y, sample_weight, validation=None, task=None):
     """Minimise over all rows with L-BFGS-B, reporting to the same hooks.
 
     With ``validation`` data, every iteration records their loss and score
-    (lbfgs does not stop early, as in sklearn).
+    (lbfgs does not stop early, as in sklearn, unless a callback asks).
     """
     network = estimator.network_
     X = X.astype(network.dtype, copy=False)
@@ -93,8 +97,7 @@ def fit_lbfgs(estimator, X, Y, sample_weight, validation=None):
         X = noise(X)
     hooks = [FiniteCheck(divergence_hint(estimator))]
     hooks += Monitoring(estimator, validation, early_stopping=False, supervised=False).hooks
-    if estimator.verbose:
-        hooks.append(Verbose())
+    hooks += _reporting_hooks(estimator, task, "iteration")
     loop = LbfgsLoop(network, SupervisedObjective(estimator._loss, estimator.alpha), hooks)
     records = loop.run(Batch(X, Y, sample_weight), estimator.max_iter, estimator.max_fun, estimator.tol)
     result = loop.result
@@ -108,12 +111,27 @@ def fit_lbfgs(estimator, X, Y, sample_weight, validation=None):
     estimator.loss_ = final_loss
     estimator.loss_curve_ = [final_loss]
     estimator.best_loss_ = final_loss
-    if result.status != 0:
+    if result.status != 0 and not loop.stopped:
         warnings.warn(
             f"lbfgs failed to converge after {estimator.n_iter_} iterations "
             f"({result.message}). Increase max_iter or max_fun, or scale the data.",
             ConvergenceWarning,
         )
+
+
+def _reporting_hooks(estimator, task, task_name):
+    """The hooks that report epochs: the verbose table, then callbacks.
+
+    Last of the hooks, they see each record complete (validation metrics
+    included) and a callback's stop request ends training like early
+    stopping does.
+    """
+    hooks = []
+    if estimator.verbose:
+        hooks.append(Verbose(first_epoch=len(estimator.history_) + 1))
+    if task is not None:
+        hooks.append(task.bridge(task_name))
+    return hooks
 
 
 def _store_records(estimator, records):

@@ -35,6 +35,9 @@ class Hook:
     def on_fit_begin(self, loop):
         """Before the first epoch."""
 
+    def on_epoch_begin(self, loop, epoch):
+        """Before each epoch (each lbfgs iteration), numbered from 1."""
+
     def on_step(self, loop, loss):
         """After each optimizer step, with the batch's loss."""
 
@@ -187,23 +190,58 @@ class EarlyStopping(Hook):
 
 
 class Verbose(Hook):
-    """Print one line per epoch (and why training stopped).
+    """Print the epoch table: a header, then one line per epoch.
+
+    The columns are the record's (those of ``history_``): ``Iteration``
+    (the epoch), the training ``loss``, ``val_loss`` and ``val_score`` when
+    a validation hook adds them, ``learning_rate`` (not for lbfgs) and
+    ``seconds``. The header comes with the first epoch, whose record
+    decides the columns; why training stopped is printed at the end.
 
     Parameters
     ----------
     print_function : callable, default=print
+    first_epoch : int, default=1
+        Number printed for the loop's first epoch (``partial_fit`` and
+        ``warm_start`` continue the count).
+
+    Examples
+    --------
+    >>> from skann.nn.hooks import Verbose
+    >>> verbose = Verbose()
+    >>> verbose.on_fit_begin(None)
+    >>> _ = verbose.on_epoch_end(None, {"epoch": 1, "loss": 0.5, "learning_rate": 0.001, "seconds": 0.02})
+    Iteration          loss  learning_rate   seconds
+            1    0.50000000          0.001      0.02
     """
 
-    def __init__(self, print_function=print):
+    # (record key, header, width, format) in print order.
+    COLUMNS = (
+        ("epoch", "Iteration", 9, "d"),
+        ("loss", "loss", 12, ".8f"),
+        ("val_loss", "val_loss", 12, ".8f"),
+        ("val_score", "val_score", 10, ".6f"),
+        ("learning_rate", "learning_rate", 13, ".3g"),
+        ("seconds", "seconds", 8, ".2f"),
+    )
+
+    def __init__(self, print_function=print, first_epoch=1):
         self.print_function = print_function
+        self.first_epoch = first_epoch
+
+    def on_fit_begin(self, loop):
+        self._columns = None
 
     def on_epoch_end(self, loop, record):
-        line = f"Iteration {record['epoch']}, loss = {record['loss']:.8f}"
-        if "val_loss" in record:
-            line += f", validation loss = {record['val_loss']:.8f}, validation score = {record['val_score']:.6f}"
-        if record["learning_rate"] is not None:  # None from LbfgsLoop
-            line += f", learning rate = {record['learning_rate']:.3g}"
-        self.print_function(line + f", {record['seconds']:.2f} s")
+        if self._columns is None:
+            self._columns = [
+                column for column in self.COLUMNS if record.get(column[0]) is not None
+            ]
+            self.print_function("  ".join(f"{header:>{width}}" for _, header, width, _ in self._columns))
+        values = dict(record, epoch=record["epoch"] + self.first_epoch - 1)
+        self.print_function(
+            "  ".join(f"{values[key]:>{width}{spec}}" for key, _, width, spec in self._columns)
+        )
         return False
 
     def on_fit_end(self, loop):

@@ -81,6 +81,11 @@ class LbfgsLoop:
         ``objective(network, batch, ctx) -> loss``, as for the loop.
     hooks : list of Hook, default=()
 
+    Each iteration is an epoch to the hooks. ``on_epoch_begin`` of the
+    next iteration is called right after an iteration, before scipy decides
+    whether to go on: when it stops (converged, ``max_iter``), that last
+    epoch began and never ends.
+
     Attributes
     ----------
     records : list of dict
@@ -105,6 +110,8 @@ class LbfgsLoop:
         self.records, self.stopped, self.stop_reason = [], False, None
         for hook in self.hooks:
             hook.on_fit_begin(self)
+        for hook in self.hooks:
+            hook.on_epoch_begin(self, 1)
         started = [time.perf_counter()]
 
         def loss_and_gradient():
@@ -124,6 +131,8 @@ class LbfgsLoop:
             if any(stop):
                 self.stopped = True
                 raise StopIteration
+            for hook in self.hooks:  # scipy may end here, leaving it unfinished
+                hook.on_epoch_begin(self, record["epoch"] + 1)
 
         self.result = minimize_lbfgs(
             loss_and_gradient, network.params, max_iter, max_fun, tol, callback=iteration

@@ -239,6 +239,8 @@ class TrainingLoop:
                 hook.on_fit_begin(self)
             step_hooks = [hook for hook in self.hooks if type(hook).on_step is not Hook.on_step]
             for epoch in range(1, max_epochs + 1):
+                for hook in self.hooks:
+                    hook.on_epoch_begin(self, epoch)
                 record = self._interruptible_epoch(plan, epoch, step_hooks)
                 if record is None:
                     break

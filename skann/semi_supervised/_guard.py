@@ -73,6 +73,8 @@ def guard(estimator, X, y, sample_weight, mask, validation=None):
         ("semi_supervised", keep, {"supervised_fallback": False}),
     ):
         model = clone(estimator).set_params(**params, verbose=False)
+        if hasattr(model, "set_callbacks"):  # trial fits: callbacks see the final fit only
+            model.set_callbacks()
         model.fit(
             _safe_indexing(X, rows),
             _safe_indexing(y, rows),

@@ -388,13 +388,11 @@ def test_verbose_prints_each_epoch_and_the_stop_reason():
     lines = []
     hooks = [Validation(lambda network: (0.25, 0.75)), EarlyStopping(patience=0), Verbose(lines.append)]
     _loop(_network(), objective=_Sequence([2.0, 3.0]), hooks=hooks).run(_OneBatchPlan(), max_epochs=5)
-    assert len(lines) == 3
-    assert lines[0].startswith(
-        "Iteration 1, loss = 2.00000000, validation loss = 0.25000000, validation score = 0.750000, "
-        "learning rate = 0.01, "
-    )
-    assert lines[1].startswith("Iteration 2, loss = 3.00000000")
-    assert lines[2] == "loss did not improve by more than tol=0.0001 for 0 consecutive epochs. Stopping."
+    assert len(lines) == 4  # header, two epochs, why it stopped
+    assert lines[0].split() == ["Iteration", "loss", "val_loss", "val_score", "learning_rate", "seconds"]
+    assert lines[1].split()[:5] == ["1", "2.00000000", "0.25000000", "0.750000", "0.01"]
+    assert lines[2].split()[:2] == ["2", "3.00000000"]
+    assert lines[3] == "loss did not improve by more than tol=0.0001 for 0 consecutive epochs. Stopping."
 
 
 # ----------------------------------------------------------------------
@@ -553,7 +551,8 @@ def test_lbfgs_loop_with_early_stopping_verbose_and_finite_check():
     loop = LbfgsLoop(network, objective, hooks=hooks)
     records = loop.run(batch, max_iter=100, max_fun=1000, tol=1e-12)
     assert len(records) == 3 and loop.stopped
-    assert lines[0].startswith("Iteration 1, loss = ") and "learning rate" not in lines[0]
+    assert lines[0].split() == ["Iteration", "loss", "seconds"]  # lbfgs has no rate
+    assert lines[1].split()[0] == "1"
     assert lines[-1] == loop.stop_reason
 
 
@@ -564,3 +563,32 @@ def test_lbfgs_loop_keep_best():
     hooks = [Validation(lambda network: (next(values), 0.0)), recorder, keep, _StopAt(4)]
     LbfgsLoop(network, objective, hooks=hooks).run(batch, max_iter=100, max_fun=1000, tol=1e-12)
     np.testing.assert_array_equal(network.params, recorder.epoch_params[1])
+
+
+# ----------------------------------------------------------------------
+# on_epoch_begin
+# ----------------------------------------------------------------------
+class _EpochBegins(Hook):
+    def __init__(self):
+        self.calls = []
+
+    def on_epoch_begin(self, loop, epoch):
+        self.calls.append(("begin", epoch))
+
+    def on_epoch_end(self, loop, record):
+        self.calls.append(("end", record["epoch"]))
+        return False
+
+
+def test_loop_begins_each_epoch_before_it_runs():
+    hook = _EpochBegins()
+    _loop(_network(), objective=_Sequence([1.0, 2.0, 3.0]), hooks=[hook]).run(_OneBatchPlan(), max_epochs=3)
+    assert hook.calls == [("begin", 1), ("end", 1), ("begin", 2), ("end", 2), ("begin", 3), ("end", 3)]
+
+
+def test_lbfgs_loop_begins_the_next_iteration_before_scipy_decides():
+    network, objective, batch = _lbfgs_problem()
+    hook = _EpochBegins()
+    LbfgsLoop(network, objective, hooks=[hook]).run(batch, max_iter=2, max_fun=1000, tol=1e-12)
+    # The third iteration begins, and scipy stops at max_iter: it never ends.
+    assert hook.calls == [("begin", 1), ("end", 1), ("begin", 2), ("end", 2), ("begin", 3)]
