@@ -80,6 +80,10 @@ def _estimator_param_names(cls):
     return frozenset(cls._get_param_names())
 
 
+# Fitted lists that training only ever appends to.
+APPEND_ONLY = frozenset({"loss_curve_", "history_", "validation_scores_"})
+
+
 def all_or_nothing(fit_method):
     """Leave the estimator exactly as it was when ``fit_method`` raises.
 
@@ -94,10 +98,16 @@ def all_or_nothing(fit_method):
     @functools.wraps(fit_method)
     def wrapper(self, *args, **kwargs):
         kept = _estimator_param_names(type(self)) | frozenset(CALLBACK_ATTRIBUTES)
-        saved = {
-            key: value if key in kept else copy.deepcopy(value)
-            for key, value in self.__dict__.items()
-        }
+        saved, lengths = {}, {}
+        for key, value in self.__dict__.items():
+            if key in kept:
+                saved[key] = value
+            elif key in APPEND_ONLY and isinstance(value, list):
+                # Training only appends to these: remember the length, not
+                # a copy (a copy of history_ would grow with every call).
+                saved[key], lengths[key] = value, len(value)
+            else:
+                saved[key] = copy.deepcopy(value)
         try:
             return fit_method(self, *args, **kwargs)
         except BaseException:
@@ -105,6 +115,8 @@ def all_or_nothing(fit_method):
             self.__dict__.clear()
             self.__dict__.update(saved)
             self.__dict__.update(callbacks)
+            for key, length in lengths.items():
+                del saved[key][length:]
             raise
 
     return wrapper

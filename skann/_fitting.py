@@ -68,7 +68,10 @@ def fit_stochastic(
             schedule = Cosine(estimator.learning_rate_init, estimator.max_iter, hold=1 - ANNEAL_FRACTION)
     hooks += _reporting_hooks(estimator, task, "epoch")
     loop = TrainingLoop(
-        network, objective, optimizer, schedule, hooks, estimator.clip_grad_norm, interruptible=True
+        network, objective, optimizer, schedule, hooks, estimator.clip_grad_norm,
+        # partial_fit is one epoch: an interrupt there propagates, and the
+        # all-or-nothing call restores the model as it was before the call.
+        interruptible=not incremental,
     )
     records = loop.run(plan, 1 if incremental else estimator.max_iter, rng=estimator._layer_rng())
     _store_records(estimator, records)
