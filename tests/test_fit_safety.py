@@ -75,6 +75,7 @@ def test_exception_mid_training_restores_everything(monkeypatch, method):
     model = MLPRegressor(warm_start=True, random_state=0, max_iter=5).fit(X, y)
     before = _state(model)
     optimizer_state = model._optimizer.first_moment_.copy()
+    random_state = model._random_state.get_state()[1].copy()
     original = MinibatchPlan.batches
 
     def failing(self):
@@ -88,6 +89,8 @@ def test_exception_mid_training_restores_everything(monkeypatch, method):
         getattr(model, method)(X, y)
     _assert_same_state(before, _state(model))
     np.testing.assert_array_equal(model._optimizer.first_moment_, optimizer_state)
+    # The shuffling draws of the failed call are undone too.
+    np.testing.assert_array_equal(model._random_state.get_state()[1], random_state)
 
 
 def _traced_bytes_after_fit(estimator, X, y):
