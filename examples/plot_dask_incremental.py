@@ -12,8 +12,11 @@ recipe is the same for data on disk. Needs ``pip install "skann[dask]"``.
 # %%
 # A dask array in blocks
 # ----------------------
-# The rows are shuffled before they are cut into blocks: the blocks are
-# visited in order.
+# ``make_classification`` returns its rows in random order, so every block
+# holds a mix of the classes. ``Incremental`` visits the blocks in a random
+# order on each pass (``shuffle_blocks=True``, its default; ``random_state``
+# makes that order reproducible), and skann shuffles the rows within each
+# block.
 import dask
 import dask.array as da
 import matplotlib.pyplot as plt
@@ -41,6 +44,7 @@ dask.config.set(scheduler="threads")
 model = Incremental(
     MLPClassifier(hidden_layer_sizes=(64,), batch_size=64, random_state=0),
     scoring="accuracy",
+    random_state=0,
 )
 scores = []
 for _ in range(5):

@@ -60,9 +60,9 @@ fig.tight_layout()
 plt.show()
 
 # %%
-# Everything else in scikit-learn works as with its own MLP: ``clone``,
-# ``GridSearchCV``, ``joblib`` persistence. The fitted model also keeps a
-# ``history_`` of its epochs (see the loss-curve example).
+# What skann adds: the fitted model keeps a ``history_`` of its epochs, one
+# dict each (see the loss-curve example). Here, fitted on all the digits:
+# the number of epochs and the last record.
 model = make_pipeline(StandardScaler(), MLPClassifier(random_state=0)).fit(X, y)
 clf = model[-1]
 print(f"{clf.n_iter_} epochs; last record of history_: {clf.history_[-1]}")
