@@ -84,7 +84,8 @@ class Layer(Params):
 
         Parameters
         ----------
-        X : ndarray of shape (n, *input_shape)
+        X : ndarray
+            Of shape ``(n, *input_shape)``.
         ctx : LayerContext
             This layer's part of the per-call context.
         """
@@ -98,8 +99,9 @@ class Layer(Params):
 
         Parameters
         ----------
-        dY : ndarray of shape (n, *output_shape)
-            Gradient of the loss at this layer's output.
+        dY : ndarray
+            Gradient of the loss at this layer's output, of shape
+            ``(n, *output_shape)``.
         ctx : LayerContext
             The context of the :meth:`forward` pass.
         """
