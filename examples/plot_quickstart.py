@@ -6,9 +6,9 @@ Quickstart: skann next to scikit-learn's MLP
 :class:`sklearn.neural_network.MLPClassifier`, so switching is a change of
 import. Here both train with default parameters in the same pipeline on
 scikit-learn's ``load_digits`` (1,797 8x8 images of handwritten digits), and
-we compare their 3-fold cross-validated accuracy and fit time, on one BLAS
-thread each so that neither competes with the other, or with other work on
-the machine, for cores.
+we compare their 3-fold cross-validated accuracy and fit time, each on one
+BLAS thread (``threadpoolctl``), so that neither is slowed down by BLAS
+threads competing for a busy machine's cores.
 """
 
 # %%
