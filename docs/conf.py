@@ -1,9 +1,14 @@
 """Sphinx configuration for skann's documentation (``pip install ".[docs]"``,
-then ``sphinx-build -b html docs docs/_build/html``)."""
+then ``sphinx-build -W -b html docs docs/_build/html``)."""
+
+import os
+import sys
 
 from docutils import nodes
 
 import skann
+
+sys.path.insert(0, os.path.dirname(__file__))  # _gallery_order
 
 project = "skann"
 release = version = skann.__version__
@@ -15,11 +20,13 @@ extensions = [
     "numpydoc",
     "sphinx_gallery.gen_gallery",
 ]
-# examples/*.py -> a gallery page each, run at build time.
+# examples/*.py -> a gallery page each, run at build time, in the order of
+# docs/_gallery_order.py.
 sphinx_gallery_conf = {
     "examples_dirs": "../examples",
     "gallery_dirs": "auto_examples",
     "filename_pattern": "/plot_",
+    "within_subsection_order": "_gallery_order.GalleryOrder",
 }
 autosummary_generate = True
 # Class pages list and document every public method, inherited ones included
