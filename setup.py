@@ -19,8 +19,13 @@ EXTRAS = {
     "persist": ["skops>=0.10"],  # skann.SKOPS_TRUSTED_TYPES (docs/persistence.rst)
     "dask": ["dask[distributed]>=2024.4", "dask-ml>=2024.4"],  # docs/scaling.rst
     "onnx": ONNX,  # skann.onnx (docs/onnx.rst)
-    "docs": ["sphinx>=7", "numpydoc>=1.6", "sphinx-gallery>=0.15", *ONNX],  # docs/
 }
+# The site (docs/) and the gallery, whose examples run at build time and use
+# every other extra.
+EXTRAS["docs"] = [
+    "sphinx>=7", "numpydoc>=1.6", "sphinx-gallery>=0.15", "pydata-sphinx-theme>=0.15",
+    *EXTRAS["plot"], *EXTRAS["persist"], *EXTRAS["dask"], *ONNX,
+]
 # What CI needs to run every test rather than skip it.
 EXTRAS["test"] = [
     "pytest>=7", "pandas>=2", *EXTRAS["plot"], *EXTRAS["persist"], *EXTRAS["dask"], *ONNX

@@ -23,7 +23,7 @@ from .nn.layers import Conv2D, Dropout, Layer
 # weights on: there BLAS time dominates and float32 halves it. Smaller
 # networks gain nothing from float32 and keep float64's exactness (their
 # predictions do not depend on how rows are batched). Convolutional
-# networks always use float32 with sgd and adam.
+# networks always use float32 with the stochastic solvers.
 FLOAT32_MIN_WEIGHTS = 10_000
 
 STOCHASTIC_SOLVERS = ("sgd", "adam", "adamw", "rmsprop")

@@ -142,7 +142,7 @@ default="constant"
         optimizer's step. Stochastic solvers only.
 
     dtype : {"auto", "float32", "float64"}, default="auto"
-        Compute dtype of the network. "auto" trains sgd and adam in float32
+        Compute dtype of the network. "auto" trains the stochastic solvers in float32
         for convolutional networks and for networks of at least 10,000
         weights (the weight matrices and kernels, not biases; BLAS time
         dominates there and float32 halves it) and in float64 otherwise,
@@ -177,7 +177,7 @@ LAYERS_PARAMETERS = """layers : list of skann.layers objects, default=None
         With ``hidden_layer_sizes``: a ``Dropout(dropout)`` after every
         hidden layer, which zeroes each hidden activation with this
         probability in training (and none at prediction). In [0, 1).
-        Needs ``solver="adam"`` or ``"sgd"``; with ``layers=``, put
+        Needs a stochastic solver (not "lbfgs"); with ``layers=``, put
         ``Dropout`` layers in the list instead."""
 
 AUGMENT_PARAMETER = """augment : {"shift"} or None, default=None
@@ -185,7 +185,7 @@ AUGMENT_PARAMETER = """augment : {"shift"} or None, default=None
         image by -1, 0 or 1 pixel vertically and horizontally (drawn per
         image and batch; pixels shifted in are 0), so the network learns
         to recognise slightly displaced images. Needs ``input_shape`` and
-        ``solver="adam"`` or ``"sgd"``; not used by semi-supervised
+        a stochastic solver (not "lbfgs"); not used by semi-supervised
         training. Validation rows (``early_stopping``) and predictions are
         never shifted."""
 
@@ -301,7 +301,7 @@ semi_supervised : {methods} or None, default=None
         step adds a loss term on a batch of them to the supervised loss:
         {method_list}
         None trains on every sample as labelled ({none_note}).
-        Needs ``solver="adam"`` or ``"sgd"``.
+        Needs a stochastic solver (not "lbfgs").
 
     unlabelled_marker : str, int or float, default="auto"
         The target value of unlabelled samples when ``semi_supervised`` is

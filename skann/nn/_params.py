@@ -60,6 +60,11 @@ class Params:
     def set_params(self, **params):
         """Set parameters (``name`` or ``name__parameter`` of a nested object).
 
+        Parameters
+        ----------
+        **params : dict
+            Parameter names mapped to their new values.
+
         Returns
         -------
         self : object

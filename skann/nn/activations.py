@@ -51,11 +51,28 @@ class Activation:
         ``ctx`` (a :class:`~skann.nn.workspace.LayerContext`) lends scratch
         buffers; the activation object itself holds no state, so one
         object may serve many threads.
+
+        Parameters
+        ----------
+        Z : ndarray
+            Pre-activations.
+        out : ndarray
+            Where to write (may be ``Z``).
+        ctx : LayerContext
         """
         raise NotImplementedError
 
     def backward(self, dA, Z, A, ctx):
-        """Multiply ``dA`` in place by ``f'(Z)`` and return it."""
+        """Multiply ``dA`` in place by ``f'(Z)`` and return it.
+
+        Parameters
+        ----------
+        dA : ndarray
+            Gradient at the activation's output; overwritten.
+        Z, A : ndarray
+            The pre-activations and activations of the forward pass.
+        ctx : LayerContext
+        """
         raise NotImplementedError
 
     def __repr__(self):

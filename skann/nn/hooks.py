@@ -33,20 +33,54 @@ class Hook:
     """Base class of the loop's hooks; every method is optional."""
 
     def on_fit_begin(self, loop):
-        """Before the first epoch."""
+        """Before the first epoch.
+
+        Parameters
+        ----------
+        loop : TrainingLoop or LbfgsLoop
+            The running loop (its ``network``, ``records`` so far, ...).
+        """
 
     def on_epoch_begin(self, loop, epoch):
         """Before each epoch (each lbfgs iteration), numbered from 1."""
 
     def on_step(self, loop, loss):
-        """After each optimizer step, with the batch's loss."""
+        """After each optimizer step, with the batch's loss.
+
+        Parameters
+        ----------
+        loop : TrainingLoop
+            The running loop.
+        loss : float
+            The minibatch's loss, penalty included.
+        """
 
     def on_epoch_end(self, loop, record):
-        """After each epoch; may add to ``record``. Return True to stop."""
+        """After each epoch; may add to ``record``. Return True to stop.
+
+        Parameters
+        ----------
+        loop : TrainingLoop or LbfgsLoop
+            The running loop.
+        record : dict
+            The epoch's record (``epoch``, ``loss``, ``learning_rate``,
+            ``samples``, ``seconds``), which becomes an entry of the
+            estimators' ``history_``.
+
+        Returns
+        -------
+        stop : bool
+        """
         return False
 
     def on_fit_end(self, loop):
-        """After the last epoch (not after an exception)."""
+        """After the last epoch (not after an exception).
+
+        Parameters
+        ----------
+        loop : TrainingLoop or LbfgsLoop
+            The loop that ran.
+        """
 
 
 class FiniteCheck(Hook):

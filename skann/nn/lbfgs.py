@@ -104,7 +104,22 @@ class LbfgsLoop:
         self.hooks = list(hooks)
 
     def run(self, batch, max_iter, max_fun, tol):
-        """Minimise the objective over ``batch`` (all rows); return the records."""
+        """Minimise the objective over ``batch`` (all rows); return the records.
+
+        Parameters
+        ----------
+        batch : Batch
+            Every training row.
+        max_iter, max_fun : int
+            Limits on iterations and on function evaluations.
+        tol : float
+            Tolerance on the projected gradient (see :func:`minimize_lbfgs`).
+
+        Returns
+        -------
+        records : list of dict
+            One per iteration.
+        """
         network = self.network
         ctx = network.context(training=True)
         self.records, self.stopped, self.stop_reason = [], False, None

@@ -49,15 +49,35 @@ class Loss:
         """Apply the output activation to raw scores ``Z``, into ``out``.
 
         ``out`` may be ``Z`` itself (in place) or ``None`` (a new array).
+
+        Parameters
+        ----------
+        Z : ndarray of shape (n_samples, n_outputs)
+        out : ndarray or None
         """
         raise NotImplementedError
 
     def per_sample(self, Y, P):
-        """Loss of each sample (summed over outputs), shape ``(n_samples,)``."""
+        """Loss of each sample (summed over outputs), shape ``(n_samples,)``.
+
+        Parameters
+        ----------
+        Y : ndarray of shape (n_samples, n_outputs)
+            Encoded targets.
+        P : ndarray of shape (n_samples, n_outputs)
+            Predictions (after the output activation).
+        """
         raise NotImplementedError
 
     def value(self, Y, P, sample_weight=None):
-        """Weighted mean loss of predictions ``P`` against targets ``Y``."""
+        """Weighted mean loss of predictions ``P`` against targets ``Y``.
+
+        Parameters
+        ----------
+        Y, P : ndarray of shape (n_samples, n_outputs)
+            As in :meth:`per_sample`.
+        sample_weight : ndarray of shape (n_samples,), default=None
+        """
         return _sample_mean(self.per_sample(Y, P), sample_weight)
 
     def gradient(self, Y, P, sample_weight=None, out=None):

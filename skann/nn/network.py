@@ -173,6 +173,15 @@ class Network:
         2-D input to the first layer is reshaped to ``(n, *input_shape)``
         (sparse input is made dense first).
         The result may be a buffer of ``ctx``, reused by its next pass.
+
+        Parameters
+        ----------
+        X : ndarray or sparse matrix
+            The batch: rows of features, or the output of layer ``start - 1``.
+        ctx : Context
+            From :meth:`context`.
+        start, stop : int, default=0, None
+            The layers to run (``None``: to the last).
         """
         if start == 0 and len(self.input_shape) > 1:
             if hasattr(X, "toarray"):  # sparse rows of images: dense to reshape
@@ -184,7 +193,15 @@ class Network:
         return X
 
     def backward(self, dY, ctx):
-        """Backpropagate ``dY`` (gradient at the output) into ``grads``."""
+        """Backpropagate ``dY`` (gradient at the output) into ``grads``.
+
+        Parameters
+        ----------
+        dY : ndarray
+            Gradient of the loss at the network's output (may be overwritten).
+        ctx : Context
+            The context of the :meth:`forward` pass.
+        """
         for position in range(len(self.layers) - 1, -1, -1):
             dY = self.layers[position].backward(dY, ctx.layers[position])
 
@@ -258,6 +275,12 @@ class Network:
     def add_penalty_gradient(self, scale, ctx):
         """Add ``scale * W`` to the gradient of every regularised parameter.
 
+        Parameters
+        ----------
+        scale : float
+        ctx : Context
+            The per-call context whose gradients receive the term.
+
         Returns
         -------
         penalty : float
@@ -282,7 +305,13 @@ class Network:
         return self.params.copy(), self.state.copy()
 
     def restore(self, snapshot):
-        """Put back a :meth:`snapshot` (in place: views stay valid)."""
+        """Put back a :meth:`snapshot` (in place: views stay valid).
+
+        Parameters
+        ----------
+        snapshot : tuple
+            What :meth:`snapshot` returned.
+        """
         params, state = snapshot
         np.copyto(self.params, params)
         np.copyto(self.state, state)

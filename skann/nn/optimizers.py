@@ -27,6 +27,15 @@ class Optimizer(Params):
         """Allocate the state for ``n_params`` parameters (the first
         ``n_regularized`` of them regularised).
 
+        Parameters
+        ----------
+        n_params : int
+            Size of the network's flat parameter buffer.
+        n_regularized : int
+            How many of them, from the start, are weights (not biases).
+        dtype : dtype
+            The network's compute dtype.
+
         Returns
         -------
         self : Optimizer
@@ -40,7 +49,14 @@ class Optimizer(Params):
         """Allocate the optimizer's own arrays."""
 
     def step(self, params, grads, learning_rate):
-        """Take one step on ``params`` (in place) along ``grads``."""
+        """Take one step on ``params`` (in place) along ``grads``.
+
+        Parameters
+        ----------
+        params, grads : ndarray of shape (n_params,)
+            The flat parameter buffer and its gradient.
+        learning_rate : float
+        """
         raise NotImplementedError
 
     def _scratch(self, dtype):

@@ -24,7 +24,13 @@ class Schedule(Params):
         raise NotImplementedError
 
     def on_epoch_end(self, record):
-        """Advance by one epoch; ``record["samples"]`` rows were seen."""
+        """Advance by one epoch; ``record["samples"]`` rows were seen.
+
+        Parameters
+        ----------
+        record : dict
+            The epoch's record (see :class:`Hook`).
+        """
 
     def reduce(self):
         """React to a plateau: lower the rate and return True, or return
@@ -37,6 +43,10 @@ class Schedule(Params):
 
 class Constant(Schedule):
     """The same rate throughout.
+
+    Parameters
+    ----------
+    learning_rate : float, default=0.001
 
     Examples
     --------
@@ -57,6 +67,12 @@ class InvScaling(Schedule):
 
     As sklearn's ``learning_rate="invscaling"``: the rate is updated after
     each epoch from the samples seen so far.
+
+    Parameters
+    ----------
+    learning_rate : float, default=0.001
+        The initial rate.
+    power_t : float, default=0.5
 
     Examples
     --------
@@ -86,6 +102,14 @@ class Adaptive(Schedule):
 
     As sklearn's ``learning_rate="adaptive"``: each plateau divides the rate
     by 5; once it falls to ``min_rate`` or below, a plateau stops training.
+
+    Parameters
+    ----------
+    learning_rate : float, default=0.001
+        The initial rate.
+    factor : float, default=5.0
+        What each plateau divides the rate by.
+    min_rate : float, default=1e-6
 
     Examples
     --------

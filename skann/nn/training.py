@@ -84,7 +84,13 @@ class MinibatchPlan:
             yield self.gather(order[start : start + self.batch_size])
 
     def gather(self, rows):
-        """The :class:`Batch` of ``rows``, in reused buffers."""
+        """The :class:`Batch` of ``rows``, in reused buffers.
+
+        Parameters
+        ----------
+        rows : ndarray of int
+            Row indices into the plan's data.
+        """
         # Weights stay in their own dtype (float64 from the estimators): the
         # loss uses them as ratios, which float32 could overflow.
         weight = None if self.sample_weight is None else self.sample_weight[rows]
@@ -146,6 +152,15 @@ class SupervisedObjective:
         """Add the L2 gradient for ``n_effective`` samples; return the penalty.
 
         A batch of total weight 0 stands for no samples at all: no penalty.
+
+        Parameters
+        ----------
+        network : Network
+        ctx : Context
+            The per-call context (``network.context(...)``) that holds the
+            gradients.
+        n_effective : float
+            The batch's total sample weight.
         """
         n_effective = float(n_effective)
         if not self.alpha or n_effective <= 0:
@@ -228,8 +243,18 @@ class TrainingLoop:
     def run(self, plan, max_epochs, rng=None):
         """Train for at most ``max_epochs`` epochs of ``plan``; return the records.
 
-        ``rng`` (a ``numpy.random.Generator``) is handed to the layers
-        (dropout masks).
+        Parameters
+        ----------
+        plan : MinibatchPlan
+            The minibatches of every epoch.
+        max_epochs : int
+        rng : numpy.random.Generator, default=None
+            Handed to the layers (dropout masks).
+
+        Returns
+        -------
+        records : list of dict
+            One per epoch run.
         """
         self.ctx = self.network.context(training=True, rng=rng)
         self.records, self.stopped, self.stop_reason = [], False, None

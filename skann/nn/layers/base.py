@@ -81,6 +81,13 @@ class Layer(Params):
         Saves in ``ctx.saved`` what :meth:`backward` needs when
         ``ctx.training``; returns an array that may be one of ``ctx``'s
         buffers.
+
+        Parameters
+        ----------
+        X : ndarray
+            Of shape ``(n, *input_shape)``.
+        ctx : LayerContext
+            This layer's part of the per-call context.
         """
         raise NotImplementedError
 
@@ -89,5 +96,13 @@ class Layer(Params):
 
         Returns ``None`` when ``ctx.input_grad`` is False. ``dY`` may be
         overwritten.
+
+        Parameters
+        ----------
+        dY : ndarray
+            Gradient of the loss at this layer's output, of shape
+            ``(n, *output_shape)``.
+        ctx : LayerContext
+            The context of the :meth:`forward` pass.
         """
         raise NotImplementedError
