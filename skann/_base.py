@@ -82,6 +82,12 @@ def _estimator_param_names(cls):
 
 # Fitted lists that training only ever appends to.
 APPEND_ONLY = frozenset({"loss_curve_", "history_", "validation_scores_"})
+# Fitted attributes that a fit may replace but never changes in place:
+# kept by reference, not copied.
+REPLACED_ONLY = frozenset({
+    "_loss", "_trained_architecture", "_inference_plan", "_label_binarizer",
+    "classes_", "target_mean_", "target_scale_", "n_features_in_", "feature_names_in_",
+})
 
 
 def all_or_nothing(fit_method):
@@ -97,7 +103,7 @@ def all_or_nothing(fit_method):
 
     @functools.wraps(fit_method)
     def wrapper(self, *args, **kwargs):
-        kept = _estimator_param_names(type(self)) | frozenset(CALLBACK_ATTRIBUTES)
+        kept = _estimator_param_names(type(self)) | REPLACED_ONLY | frozenset(CALLBACK_ATTRIBUTES)
         saved, lengths, states = {}, {}, {}
         for key, value in self.__dict__.items():
             if key in kept:

@@ -79,7 +79,15 @@ class LayerContext:
 
     def buffer(self, key, shape, dtype):
         """A reusable array of this pass (see :meth:`Buffers.get`)."""
-        return self._buffers.get(key, shape, dtype)
+        # Buffers.get, inlined: layers call this several times per batch.
+        size = 1
+        for extent in shape:
+            size *= extent
+        arrays = self._buffers._arrays
+        array = arrays.get(key)
+        if array is None or array.size < size or array.dtype != dtype:
+            array = arrays[key] = np.empty(max(size, 1), dtype=dtype)
+        return array[:size].reshape(shape)
 
 
 class Context:
