@@ -223,8 +223,8 @@ default=(100, 16)
         encoder = self._encoder_layers()
         return encoder + mirrored_decoder(encoder)
 
-    def _initialize(self, layers, plan, early_stopping):
-        super()._initialize(layers, plan, early_stopping)
+    def _initialize(self, layers, plan, early_stopping, input_dtype=None):
+        super()._initialize(layers, plan, early_stopping, input_dtype)
         depth = len(self._encoder_layers())
         self._code_layers = (depth, int(np.prod(plan.shapes[depth])))
 

@@ -206,6 +206,9 @@ class BaseNetwork(
         """Sample weights with the class weights multiplied in (classifier)."""
         return sample_weight
 
+    def _check_warm_start_targets(self, y):
+        """Refuse targets a warm-started fit cannot continue on (classifier)."""
+
     def _validate_validation_targets(self, y):
         """Encoded validation targets, with the training encoders."""
         return self._validate_targets(y, incremental=True)
@@ -288,7 +291,7 @@ class BaseNetwork(
         early_stopping = self.early_stopping and not incremental
         if first_pass:
             self._random_state = check_random_state(self.random_state)
-            self._initialize(layers, plan, early_stopping)
+            self._initialize(layers, plan, early_stopping, X.dtype)
         else:
             self._check_architecture(layers, plan)
         if not train:  # validated and built only (AutoEncoder.init_network)
@@ -322,6 +325,8 @@ class BaseNetwork(
             (X, y, sample_weight), unlabelled = self._split_unlabelled(
                 X, y, sample_weight, incremental, classes
             )
+        if not first_pass and not incremental:  # warm_start
+            self._check_warm_start_targets(y)
         Y = self._validate_targets(
             y, incremental=not first_pass, classes=classes, sample_weight=sample_weight
         )
@@ -371,12 +376,13 @@ class BaseNetwork(
     def _architecture(self, layers, plan):
         return architecture(layers, plan, self._loss_name)
 
-    def _initialize(self, layers, plan, early_stopping):
+    def _initialize(self, layers, plan, early_stopping, input_dtype=None):
         """Build a fresh network and reset the training state."""
         loss = get_loss(self._loss_name)
         network = Network(layers)
         network.build(
-            plan.shapes[0], compute_dtype(self.dtype, self.solver, plan), self._random_state
+            plan.shapes[0], compute_dtype(self.dtype, self.solver, plan, input_dtype),
+            self._random_state,
         )
         self.network_ = network
         self._loss = loss
@@ -412,7 +418,9 @@ class BaseNetwork(
                 f"{describe(wanted)}. Set warm_start=False (or call fit) to train "
                 "a new network."
             )
-        if self.network_.dtype != compute_dtype(self.dtype, self.solver, plan):
+        if self.dtype != "auto" and self.network_.dtype != compute_dtype(
+            self.dtype, self.solver, plan
+        ):
             raise ValueError(
                 f"The network was trained in {self.network_.dtype.name}; a changed "
                 "dtype or solver cannot continue it. Set warm_start=False."

@@ -186,7 +186,18 @@ class MLPClassifier(ClassifierMixin, BaseNetwork):
             y = column_or_1d(y, warn=True)
         check_classification_targets(y)
         if not incremental:
-            if classes is not None:
+            multilabel = type_of_target(y) == "multilabel-indicator"
+            if classes is not None and multilabel:
+                # As in sklearn: the classes of a multilabel target are its
+                # columns; ``classes=`` must name as many.
+                if len(np.unique(classes)) != y.shape[1]:
+                    raise ValueError(
+                        f"classes={np.asarray(classes).tolist()} names "
+                        f"{len(np.unique(classes))} labels but the multilabel y has "
+                        f"{y.shape[1]} columns."
+                    )
+                labels = y
+            elif classes is not None:
                 labels = np.asarray(classes)
             else:
                 labels = y
@@ -257,6 +268,23 @@ class MLPClassifier(ClassifierMixin, BaseNetwork):
                 "MLPClassifier needs samples of at least 2 classes."
             )
 
+    def _check_warm_start_targets(self, y):
+        """A warm-started ``fit`` needs exactly the previous fit's classes."""
+        if not binarizer_is_single_label(self._label_binarizer):
+            return
+        y = np.asarray(y) if not hasattr(y, "iloc") else y.to_numpy()
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = y.ravel()
+        if y.ndim != 1:
+            return  # _validate_targets reports the shape
+        present = np.unique(y)
+        if len(present) != len(self.classes_) or np.any(present != self.classes_):
+            raise ValueError(
+                "warm_start can only be used where `y` has the same classes as in "
+                f"the previous call to fit. Previously got {self.classes_}, `y` has "
+                f"{present}"
+            )
+
     def _check_known_labels(self, y):
         if not binarizer_is_single_label(self._label_binarizer):
             if type_of_target(y) != "multilabel-indicator" or y.shape[1] != len(self.classes_):
@@ -312,6 +340,8 @@ class MLPClassifier(ClassifierMixin, BaseNetwork):
         self : object
             The updated estimator.
         """
+        if hasattr(self, "network_") and classes is not None:
+            self._check_same_classes(classes)
         if not hasattr(self, "network_"):
             if classes is None:
                 raise ValueError(
@@ -331,6 +361,18 @@ class MLPClassifier(ClassifierMixin, BaseNetwork):
                         f"classes={labels.tolist()}."
                     )
         return self._fit(X, y, sample_weight, incremental=True, classes=classes)
+
+    def _check_same_classes(self, classes):
+        """A later ``partial_fit`` may repeat ``classes=`` but not change it."""
+        if binarizer_is_single_label(self._label_binarizer):
+            same = np.array_equal(np.unique(classes), self.classes_)
+        else:
+            same = len(np.unique(classes)) == len(self.classes_)
+        if not same:
+            raise ValueError(
+                f"classes={np.asarray(classes).tolist()} is not the same as on the "
+                f"first call to partial_fit, which gave {np.asarray(self.classes_).tolist()}."
+            )
 
     def predict(self, X: MatrixLike) -> NDArray:
         """Predict class labels (or label sets, for multilabel targets).

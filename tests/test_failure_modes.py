@@ -110,3 +110,33 @@ def test_keyboard_interrupt_keeps_the_last_completed_epoch(monkeypatch, interrup
     assert np.isfinite(model.predict(X)).all()
     model.partial_fit(X, y)
     assert model.n_iter_ == 1 and len(model.history_) == completed + 1
+
+
+# ----------------------------------------------------------------------
+# Failure mode 6 and sklearn's own tests (tests/test_sklearn_mlp_suite.py)
+# ----------------------------------------------------------------------
+def test_multilabel_partial_fit_with_classes():
+    Y = np.array([[1, 0, 1], [0, 1, 0], [1, 1, 0], [0, 0, 1]])
+    model = MLPClassifier((3,), solver="sgd", random_state=0)
+    for _ in range(3):
+        model.partial_fit(X4, Y, classes=[0, 1, 2])
+    assert model.predict(X4).shape == Y.shape
+    with pytest.raises(ValueError, match="columns"):
+        MLPClassifier((3,)).partial_fit(X4, Y, classes=[0, 1])
+
+
+def test_partial_fit_refuses_changed_classes():
+    model = MLPClassifier((3,), solver="sgd").partial_fit([[3, 2]], [0], classes=[0, 1])
+    model.partial_fit([[3, 2]], [0], classes=[1, 0])  # the same classes
+    with pytest.raises(ValueError, match="not the same"):
+        model.partial_fit([[3, 2]], [0], classes=[1, 2])
+
+
+def test_warm_start_refuses_other_classes():
+    X = np.tile(X4, (3, 1))
+    model = MLPClassifier((2,), warm_start=True, max_iter=3, random_state=0)
+    model.fit(X, [0, 1, 2, 0] * 3)
+    model.fit(X, [0, 1, 2, 1] * 3)
+    for y in ([0, 1, 0, 1] * 3, [0, 1, 3, 1] * 3):
+        with pytest.raises(ValueError, match=r"Previously got \[0 1 2\]"):
+            model.fit(X, y)
