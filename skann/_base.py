@@ -15,7 +15,7 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_consistent_length, check_is_fitted, validate_data
 
 from ._architecture import (
     PREDICT_CHUNK_ROWS,
@@ -311,6 +311,8 @@ class BaseNetwork(
 
     def _validate_training_data(self, X, y, sample_weight, first_pass, incremental, classes):
         """Validated X, encoded Y, weights, and the unlabelled part (or None)."""
+        # Before anything indexes y or the weights by X's rows.
+        check_consistent_length(X, y)
         X = validate_data(
             self, X, accept_sparse=["csr", "csc"], dtype=(np.float64, np.float32), reset=first_pass
         )

@@ -140,3 +140,57 @@ def test_warm_start_refuses_other_classes():
     for y in ([0, 1, 0, 1] * 3, [0, 1, 3, 1] * 3):
         with pytest.raises(ValueError, match=r"Previously got \[0 1 2\]"):
             model.fit(X, y)
+
+
+# ----------------------------------------------------------------------
+# Failure modes 2, 4 and 5
+# ----------------------------------------------------------------------
+@pytest.mark.parametrize("factor", [1e154, 1e300, 1e307])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_huge_regression_targets_give_finite_predictions(factor, dtype):
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(50, 3)).astype(dtype)
+    y = X[:, 0].astype(np.float64) * factor
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        model = MLPRegressor(max_iter=20, random_state=0).fit(X, y)
+        prediction = model.predict(X)
+    assert np.isfinite(prediction).all()
+    assert np.isfinite(model.target_mean_).all() and np.isfinite(model.target_scale_).all()
+    assert np.corrcoef(prediction / factor, y / factor)[0, 1] > 0.5
+
+
+def test_target_scaling_survives_huge_weights_and_poisson():
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(30, 2))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        model = MLPRegressor(max_iter=3, random_state=0)
+        model.fit(X, X[:, 0], sample_weight=np.full(30, 1e300))
+        assert np.isfinite(model.predict(X)).all()
+        poisson = MLPRegressor(loss="poisson", max_iter=3, random_state=0)
+        assert np.isfinite(poisson.fit(X, np.abs(X[:, 0]) * 1e300).predict(X)).all()
+
+
+@pytest.mark.parametrize("estimator", [MLPRegressor(max_iter=2), MLPClassifier(max_iter=2)])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_y_shorter_than_X_is_an_inconsistent_length_error(estimator, weighted):
+    X = np.random.RandomState(0).rand(10, 2)
+    y = np.arange(8) % 2
+    with pytest.raises(ValueError, match=r"inconsistent numbers of samples: \[10, 8\]"):
+        estimator.fit(X, y, sample_weight=np.ones(10) if weighted else None)
+
+
+@pytest.mark.parametrize("fallback", [True, False])
+def test_semi_supervised_regressor_with_column_vector_y(fallback):
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(40, 3))
+    y = X[:, :1].copy()
+    y[::3] = np.nan
+    model = MLPRegressor(
+        semi_supervised="pi_model", supervised_fallback=fallback, max_iter=3, random_state=0
+    ).fit(X, y)
+    assert model.transduction_.shape == (40, 1)
+    assert np.isfinite(model.transduction_).all()
+    np.testing.assert_array_equal(model.transduction_[1::3], y[1::3])
+    assert np.isfinite(model.predict(X)).all()
