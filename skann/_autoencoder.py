@@ -14,13 +14,13 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.utils.metaestimators import available_if
-from sklearn.utils.validation import check_array, check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
 from ._architecture import hidden_dense_layers
 from ._base import BaseNetwork, all_or_nothing, store_init_params
 from ._pretraining import check_compatible, copy_encoder, mirrored_decoder
 from ._regressor import target_scaling
-from ._compat import Interval, _check_sample_weight, _fit_context
+from ._compat import _check_sample_weight, _fit_context, check_array, Interval, validate_data
 from ._docstrings import (
     FIT_VALIDATION_PARAMETERS,
     LAYERS_PARAMETERS,

@@ -15,7 +15,7 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
-from sklearn.utils.validation import check_consistent_length, check_is_fitted, validate_data
+from sklearn.utils.validation import check_consistent_length, check_is_fitted
 
 from ._architecture import (
     PREDICT_CHUNK_ROWS,
@@ -31,7 +31,7 @@ from ._architecture import (
     predict_chunk_rows,
 )
 from ._augment import AUGMENTATIONS, ShiftAugmentation
-from ._compat import Interval, Options, StrOptions, _check_sample_weight, _fit_context
+from ._compat import _check_sample_weight, _fit_context, Interval, Options, StrOptions, validate_data
 from ._doc_links import DocLinkMixin
 from ._docstrings import FIT_VALIDATION_PARAMETERS, fill_doc
 from ._early_stopping import paired_validation_data, validated_validation_data
@@ -111,6 +111,11 @@ def check_representable(X, dtype):
             f"network's compute dtype {np.dtype(dtype).name}. Scale X (e.g. with "
             "StandardScaler), or set dtype='float64'."
         )
+
+
+def _largest_magnitude(X):
+    values = X.data if sp.issparse(X) else X
+    return float(np.abs(values).max()) if values.size else 0.0
 
 
 class BaseNetwork(
@@ -460,9 +465,20 @@ class BaseNetwork(
 
         Rows stay rows: image outputs (an encoder's) are flattened.
         """
-        scores = self.network_.output(
-            X, start, stop, chunk_rows=self._chunk_rows(self.network_.dtype), out_dtype=X.dtype
-        )
+        # Finite X can overflow inside the network (values near 1e154 and
+        # above square past float64's range): refuse rather than warn and
+        # return inf or NaN.
+        with np.errstate(over="ignore", invalid="ignore"):
+            scores = self.network_.output(
+                X, start, stop, chunk_rows=self._chunk_rows(self.network_.dtype),
+                out_dtype=X.dtype,
+            )
+        if not np.isfinite(scores).all():
+            raise ValueError(
+                f"The network's output overflowed to infinity or NaN for {type(self).__name__}"
+                f" on this X (largest magnitude {_largest_magnitude(X):.3g}). Scale X, e.g. "
+                "with StandardScaler, as for the training data."
+            )
         return scores.reshape(scores.shape[0], -1) if scores.ndim > 2 else scores
 
     def _forward(self, X):

@@ -38,6 +38,17 @@ def binarizer_is_single_label(binarizer):
     return binarizer.y_type_ != "multilabel-indicator"
 
 
+def check_finite_labels(y):
+    """Refuse NaN / infinite labels before sklearn's checks warn on them."""
+    y = np.asarray(y)
+    if y.dtype.kind in "fc" and not np.isfinite(y).all():
+        raise ValueError(
+            "Input y contains NaN or infinity; every sample needs a class label "
+            "(semi_supervised with unlabelled_marker=np.nan trains on unlabelled "
+            "samples)."
+        )
+
+
 @fill_doc(
     parameters=insert_before(MLP_PARAMETERS, "dtype :", CLASS_WEIGHT_PARAMETER),
     attributes=MLP_ATTRIBUTES,
@@ -184,6 +195,7 @@ class MLPClassifier(ClassifierMixin, BaseNetwork):
         y = np.asarray(y) if not hasattr(y, "iloc") else y.to_numpy()
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
+        check_finite_labels(y)
         check_classification_targets(y)
         if not incremental:
             multilabel = type_of_target(y) == "multilabel-indicator"
@@ -353,6 +365,8 @@ class MLPClassifier(ClassifierMixin, BaseNetwork):
                 mask = unlabelled_mask(self, y)
                 check_labelled(self, y, mask, classes)
                 y_checked = y_checked[~mask]
+            check_finite_labels(y_checked)
+            check_finite_labels(classes)
             if y_checked.ndim == 1:
                 unknown = np.setdiff1d(np.unique(y_checked), labels)
                 if len(unknown):
@@ -424,8 +438,13 @@ class MLPClassifier(ClassifierMixin, BaseNetwork):
         -------
         log_proba : ndarray of shape (n_samples, n_classes)
         """
-        with np.errstate(divide="ignore"):
-            return np.log(self.predict_proba(X))
+        if self._loss_name != "log_loss":
+            return np.log(self.predict_proba(X))  # clipped inside (0, 1): finite
+        # Log-softmax of the scores: finite where a probability underflows to 0.
+        scores = self._scores(X)
+        scores -= scores.max(axis=1, keepdims=True)
+        scores -= np.log(np.exp(scores).sum(axis=1, keepdims=True))
+        return scores
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -7,10 +7,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 from sklearn.base import RegressorMixin
 from sklearn.utils.metaestimators import available_if
-from sklearn.utils.validation import check_array, check_is_fitted, column_or_1d
+from sklearn.utils.validation import check_is_fitted, column_or_1d
 
 from ._base import BaseNetwork, all_or_nothing, store_init_params
-from ._compat import StrOptions, _fit_context
+from ._compat import _fit_context, check_array, StrOptions
 from ._docstrings import (
     MLP_ATTRIBUTES,
     AUGMENT_PARAMETER,
@@ -228,7 +228,14 @@ class MLPRegressor(RegressorMixin, BaseNetwork):
         y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
         """
         check_is_fitted(self, "network_")
-        prediction = self._forward(X)
+        with np.errstate(over="ignore"):
+            prediction = self._forward(X)  # the Poisson loss's exp can overflow
+        if not np.isfinite(prediction).all():
+            raise ValueError(
+                "The predicted mean overflowed float's range (exp of the network's "
+                f"output, loss={self.loss!r}) for some rows of X. Scale X as for the "
+                "training data."
+            )
         reach = np.max(np.abs(self.target_mean_) + self.target_scale_, initial=0.0)
         if reach > np.finfo(prediction.dtype).max / 1e6:
             # Targets beyond float32's range stay representable in float64.
@@ -281,7 +288,10 @@ def target_scaling(Y, sample_weight, scale=True, loss="squared_error"):
     if loss == "poisson":
         return np.zeros(n_columns), np.where(mean > 0, mean * magnitude, 1.0)
     std = np.sqrt(np.average((Y - mean) ** 2, axis=0, weights=sample_weight))
-    scale = np.where(std > 1e-12 * (1 + np.abs(mean)), std * magnitude, 1.0)
+    scale = std * magnitude
+    # Constant columns, and scales in the subnormal range (targets near
+    # 5e-324), are left unscaled: dividing by them would overflow.
+    scale = np.where((std > 1e-12 * (1 + np.abs(mean))) & (scale >= np.finfo(float).tiny), scale, 1.0)
     return mean * magnitude, scale
 
 

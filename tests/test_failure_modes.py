@@ -194,3 +194,79 @@ def test_semi_supervised_regressor_with_column_vector_y(fallback):
     assert np.isfinite(model.transduction_).all()
     np.testing.assert_array_equal(model.transduction_[1::3], y[1::3])
     assert np.isfinite(model.predict(X)).all()
+
+
+# ----------------------------------------------------------------------
+# Found by tests/test_fuzz.py
+# ----------------------------------------------------------------------
+def test_inf_and_minus_inf_in_X_is_a_clear_error_without_numpy_warnings():
+    X = np.array([[np.inf, -np.inf], [0, 1]], dtype=np.float16)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        with pytest.raises(ValueError, match="infinity"):
+            MLPRegressor(max_iter=1).fit(X, [1.0, 2.0])
+
+
+@pytest.mark.parametrize("method", ["fit", "partial_fit"])
+def test_nan_class_labels_are_a_clear_error(method):
+    y = np.array([0.0, 1.0, np.nan, 1.0])
+    model = MLPClassifier((2,), max_iter=1)
+    kwargs = {"classes": [0.0, 1.0]} if method == "partial_fit" else {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        with pytest.raises(ValueError, match="y contains NaN"):
+            getattr(model, method)(X4, y, **kwargs)
+
+
+def test_dataframe_without_columns_is_a_clear_error():
+    pd = pytest.importorskip("pandas")
+    with pytest.raises(ValueError, match="0 feature"):
+        MLPClassifier(max_iter=1).fit(pd.DataFrame(index=range(4)), [0, 1, 0, 1])
+
+
+def test_overflow_inside_the_network_at_predict_is_a_clear_error():
+    model = MLPClassifier((3,), max_iter=5, random_state=0).fit(X4 * 1e150, [0, 1, 0, 1])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        try:
+            proba = model.predict_proba(X4 * 1e300)
+        except ValueError as error:
+            assert "overflowed" in str(error)
+        else:
+            assert np.isfinite(proba).all()
+
+
+def test_multiclass_log_proba_is_finite_where_a_probability_underflows():
+    X = np.array([[0.0], [1.0], [2.0]] * 4)
+    model = MLPClassifier((3,), max_iter=50, random_state=0).fit(X, [0, 1, 2] * 4)
+    X_far = np.array([[1e6], [-1e6]])
+    log_proba = model.predict_log_proba(X_far)
+    assert np.isfinite(log_proba).all()
+    np.testing.assert_allclose(np.exp(log_proba), model.predict_proba(X_far), atol=1e-12)
+
+
+def test_poisson_prediction_overflow_is_a_clear_error():
+    model = MLPRegressor(loss="poisson", hidden_layer_sizes=(2,), max_iter=5, random_state=0)
+    model.fit(X4, [1.0, 2.0, 3.0, 4.0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        try:
+            prediction = model.predict(X4 * 1e200)
+        except ValueError as error:
+            assert "overflow" in str(error)
+        else:
+            assert np.isfinite(prediction).all()
+
+
+def test_subnormal_targets_are_not_divided_by_a_subnormal_scale():
+    from skann import AutoEncoder
+
+    X = np.array([[1e-323, 0, 5e-324, 1e-323], [0, 5e-324, 0, 1e-323], [5e-324, 0, 0, 0]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model = AutoEncoder(hidden_layer_sizes=(1,), max_iter=1, random_state=0).fit(X)
+        assert np.isfinite(model.target_scale_).all() and (model.target_scale_ > 0).all()
+        assert np.isfinite(model.inverse_transform(model.transform(X))).all()
+        regressor = MLPRegressor(max_iter=1, random_state=0).fit(X, X[:, 0])
+        assert np.isfinite(regressor.predict(X)).all()
