@@ -17,7 +17,7 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
 from ._architecture import hidden_dense_layers
-from ._base import BaseNetwork, all_or_nothing, store_init_params
+from ._base import BaseNetwork, all_or_nothing, check_finite_output, store_init_params
 from ._pretraining import check_compatible, copy_encoder, mirrored_decoder
 from ._regressor import target_scaling
 from ._compat import _check_sample_weight, _fit_context, check_array, Interval, validate_data
@@ -372,9 +372,11 @@ default=(100, 16)
                 f"codes of {n_codes} features (the code layer's width)."
             )
         decoded = self._raw_scores(codes, start=self._n_encoder_layers)
-        decoded = self._loss.output(decoded, out=decoded)
-        decoded *= self.target_scale_
-        decoded += self.target_mean_
+        with np.errstate(over="ignore", invalid="ignore"):
+            decoded = self._loss.output(decoded, out=decoded)
+            decoded *= self.target_scale_
+            decoded += self.target_mean_
+        check_finite_output(self, decoded, codes)
         return decoded
 
     def score(self, X: MatrixLike, y: None = None, sample_weight: ArrayLike | None = None) -> float:

@@ -113,6 +113,16 @@ def check_representable(X, dtype):
         )
 
 
+def check_finite_output(estimator, values, X):
+    """Raise a clear ``ValueError`` where finite X overflowed to inf or NaN."""
+    if not np.isfinite(values).all():
+        raise ValueError(
+            f"The output of {type(estimator).__name__} overflowed to infinity or NaN on "
+            f"this X (largest magnitude {_largest_magnitude(X):.3g}). Scale X, e.g. with "
+            "StandardScaler, as for the training data."
+        )
+
+
 def _largest_magnitude(X):
     values = X.data if sp.issparse(X) else X
     return float(np.abs(values).max()) if values.size else 0.0
@@ -305,7 +315,9 @@ class BaseNetwork(
         Y = Y.astype(self.network_.dtype, copy=False)
         batch_rows = X.shape[0] if self.solver == "lbfgs" else self._batch_rows(X.shape[0])
         flops = plan.largest_product_flops(batch_rows)
-        with fit_blas_threads(flops), np.errstate(over="ignore", invalid="ignore"):
+        # Overflow, 0/0 and x/0 (the Poisson loss of an output that
+        # underflowed) end in a non-finite loss, which FiniteCheck reports.
+        with fit_blas_threads(flops), np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             if self.solver == "lbfgs":
                 fit_lbfgs(self, X, Y, sample_weight, validation)
             else:
@@ -473,12 +485,7 @@ class BaseNetwork(
                 X, start, stop, chunk_rows=self._chunk_rows(self.network_.dtype),
                 out_dtype=X.dtype,
             )
-        if not np.isfinite(scores).all():
-            raise ValueError(
-                f"The network's output overflowed to infinity or NaN for {type(self).__name__}"
-                f" on this X (largest magnitude {_largest_magnitude(X):.3g}). Scale X, e.g. "
-                "with StandardScaler, as for the training data."
-            )
+        check_finite_output(self, scores, X)
         return scores.reshape(scores.shape[0], -1) if scores.ndim > 2 else scores
 
     def _forward(self, X):

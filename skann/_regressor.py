@@ -9,7 +9,7 @@ from sklearn.base import RegressorMixin
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 
-from ._base import BaseNetwork, all_or_nothing, store_init_params
+from ._base import BaseNetwork, all_or_nothing, check_finite_output, store_init_params
 from ._compat import _fit_context, check_array, StrOptions
 from ._docstrings import (
     MLP_ATTRIBUTES,
@@ -230,18 +230,13 @@ class MLPRegressor(RegressorMixin, BaseNetwork):
         check_is_fitted(self, "network_")
         with np.errstate(over="ignore"):
             prediction = self._forward(X)  # the Poisson loss's exp can overflow
-        if not np.isfinite(prediction).all():
-            raise ValueError(
-                "The predicted mean overflowed float's range (exp of the network's "
-                f"output, loss={self.loss!r}) for some rows of X. Scale X as for the "
-                "training data."
-            )
-        reach = np.max(np.abs(self.target_mean_) + self.target_scale_, initial=0.0)
-        if reach > np.finfo(prediction.dtype).max / 1e6:
-            # Targets beyond float32's range stay representable in float64.
-            prediction = prediction.astype(np.float64)
-        prediction *= self.target_scale_
-        prediction += self.target_mean_
+            reach = np.max(np.abs(self.target_mean_) + self.target_scale_, initial=0.0)
+            if reach > np.finfo(prediction.dtype).max / 1e6:
+                # Targets beyond float32's range stay representable in float64.
+                prediction = prediction.astype(np.float64)
+            prediction *= self.target_scale_
+            prediction += self.target_mean_
+        check_finite_output(self, prediction, X)
         if prediction.shape[1] == 1:
             return prediction.ravel()
         return prediction

@@ -270,3 +270,32 @@ def test_subnormal_targets_are_not_divided_by_a_subnormal_scale():
         assert np.isfinite(model.inverse_transform(model.transform(X))).all()
         regressor = MLPRegressor(max_iter=1, random_state=0).fit(X, X[:, 0])
         assert np.isfinite(regressor.predict(X)).all()
+
+
+def test_poisson_loss_of_an_underflowed_output_is_a_divergence_not_a_warning():
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(12, 4)) * 1e8
+    y = (rng.normal(size=12) > 0).astype(float)
+    model = MLPRegressor(hidden_layer_sizes=(1,), solver="sgd", loss="poisson", max_iter=1,
+                         activation="identity", alpha=0.0, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        try:
+            model.fit(X, y)
+            prediction = model.predict(X)
+        except ValueError as error:
+            assert "diverged" in str(error) or "overflowed" in str(error)
+        else:
+            assert np.isfinite(prediction).all()
+
+
+def test_autoencoder_reconstruction_overflow_is_a_clear_error():
+    from skann import AutoEncoder
+
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(12, 4)) * 1e8
+    model = AutoEncoder(hidden_layer_sizes=(1,), max_iter=1, random_state=0).fit(X)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        with pytest.raises(ValueError, match="overflowed"):
+            model.inverse_transform(np.full((2, 1), 1e305))
