@@ -359,7 +359,13 @@ class MLPClassifier(ClassifierMixin, BaseNetwork):
                 raise ValueError(
                     "classes must be passed on the first call to partial_fit."
                 )
-            labels = np.unique(classes)
+            try:
+                labels = np.unique(classes)
+            except TypeError as error:  # numpy cannot sort e.g. str and int together
+                raise TypeError(
+                    f"classes must be labels of one type that sort, e.g. all ints or all "
+                    f"strings; got {sorted({type(c).__name__ for c in classes})} ({error})."
+                ) from error
             y_checked = np.asarray(y)
             if self.semi_supervised is not None:
                 mask = unlabelled_mask(self, y)
@@ -438,6 +444,7 @@ class MLPClassifier(ClassifierMixin, BaseNetwork):
         -------
         log_proba : ndarray of shape (n_samples, n_classes)
         """
+        check_is_fitted(self, "network_")
         if self._loss_name != "log_loss":
             return np.log(self.predict_proba(X))  # clipped inside (0, 1): finite
         # Log-softmax of the scores: finite where a probability underflows to 0.

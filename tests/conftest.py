@@ -68,5 +68,9 @@ def pytest_terminal_summary(terminalreporter):
     for test, fitted, value_error, type_error, total in rows:
         write(f"{test:<24}{fitted:>8}{value_error:>12}{type_error:>11}{total:>8}")
     if os.environ.get("SKANN_FUZZ_MESSAGES"):
-        for (test, message), count in MESSAGES.most_common(40):
+        common = MESSAGES.most_common(30)
+        rare_type_errors = [
+            item for item in MESSAGES.most_common() if item[0][1].startswith("TypeError")
+        ]
+        for (test, message), count in common + [e for e in rare_type_errors if e not in common]:
             write(f"{count:>6}  {test:<22} {message}")

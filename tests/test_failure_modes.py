@@ -299,3 +299,9 @@ def test_autoencoder_reconstruction_overflow_is_a_clear_error():
         warnings.simplefilter("error", RuntimeWarning)
         with pytest.raises(ValueError, match="overflowed"):
             model.inverse_transform(np.full((2, 1), 1e305))
+
+
+def test_partial_fit_classes_of_mixed_types_is_a_clear_type_error():
+    with pytest.raises(TypeError, match="classes must be labels of one type"):
+        classes = np.array([1, "a"], dtype=object)
+        MLPClassifier((2,)).partial_fit(X4, classes[[0, 1, 0, 1]], classes=classes)

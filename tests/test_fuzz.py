@@ -111,7 +111,9 @@ def test_fuzz_partial_fit(matrix, kind, labels, weights, seed, params, calls):
         for _ in range(calls):
             if kind == "classifier":
                 y = make_labels(labels, n, seed)
-                classes = np.unique(y) if np.asarray(y).ndim == 1 else np.arange(3)
+                # the labels in order of appearance (np.unique cannot sort mixed types)
+                classes = (list(dict.fromkeys(np.asarray(y).tolist()))
+                           if np.asarray(y).ndim == 1 else np.arange(3))
                 model = MLPClassifier(**params).partial_fit(X, y, sample_weight, classes=classes)
                 outputs = CLASSIFIER_OUTPUTS
             elif kind == "regressor":
