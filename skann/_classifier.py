@@ -424,10 +424,12 @@ class MLPClassifier(ClassifierMixin, BaseNetwork):
             is the independent probability of its label.
         """
         proba = self._forward(X)
-        if self._loss_name == "log_loss":
-            return proba
-        # Independent logistic outputs: keep them strictly inside (0, 1).
         tiny = np.finfo(proba.dtype).tiny
+        if self._loss_name == "log_loss":
+            # A probability that underflowed to 0 becomes the smallest normal
+            # number: predict_log_proba stays finite, rows still sum to 1.
+            return np.maximum(proba, tiny, out=proba)
+        # Independent logistic outputs: keep them strictly inside (0, 1).
         np.clip(proba, tiny, 1 - np.finfo(proba.dtype).epsneg, out=proba)
         if self._label_binarizer.y_type_ == "binary":
             return np.hstack([1 - proba, proba])
@@ -444,14 +446,9 @@ class MLPClassifier(ClassifierMixin, BaseNetwork):
         -------
         log_proba : ndarray of shape (n_samples, n_classes)
         """
-        check_is_fitted(self, "network_")
-        if self._loss_name != "log_loss":
-            return np.log(self.predict_proba(X))  # clipped inside (0, 1): finite
-        # Log-softmax of the scores: finite where a probability underflows to 0.
-        scores = self._scores(X)
-        scores -= scores.max(axis=1, keepdims=True)
-        scores -= np.log(np.exp(scores).sum(axis=1, keepdims=True))
-        return scores
+        # predict_proba keeps every probability at or above the dtype's
+        # smallest normal number, so the logarithm is finite.
+        return np.log(self.predict_proba(X))
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -35,8 +35,8 @@ def rng():
 # ----------------------------------------------------------------------
 # Fuzzing (tests/test_fuzz.py): hypothesis profiles and the outcome table
 # ----------------------------------------------------------------------
-# 7 fuzz tests: "ci" runs ~2,800 cases in all (about a minute on one core),
-# "thorough" >= 20,000 (about 10 minutes). Select with SKANN_FUZZ_PROFILE=thorough.
+# 7 fuzz tests: "ci" runs ~2,800 cases in all (about 30 s on one core),
+# "thorough" ~24,000 (about 6 minutes). Select with SKANN_FUZZ_PROFILE=thorough.
 try:
     from hypothesis import HealthCheck, settings
 
