@@ -28,7 +28,7 @@ EXTRAS["docs"] = [
 ]
 # What CI needs to run every test rather than skip it.
 EXTRAS["test"] = [
-    "pytest>=7", "pandas>=2", *EXTRAS["plot"], *EXTRAS["persist"], *EXTRAS["dask"], *ONNX
+    "pytest>=7", "pandas>=2", "hypothesis>=6.80", *EXTRAS["plot"], *EXTRAS["persist"], *EXTRAS["dask"], *ONNX
 ]
 
 setup(

@@ -151,10 +151,17 @@ class NetworkPlan:
         return values + sum(p * i for p, i, _ in self._products())
 
 
-def compute_dtype(dtype, solver, plan):
-    """The dtype the network computes in (see the ``dtype`` parameter)."""
+def compute_dtype(dtype, solver, plan, input_dtype=None):
+    """The dtype the network computes in (see the ``dtype`` parameter).
+
+    With "auto", float32 input trains float32 parameters (as sklearn's MLP
+    does); float64 input trains float64 unless the network is large or
+    convolutional and the solver stochastic.
+    """
     if dtype != "auto":
         return np.dtype(dtype).type
+    if input_dtype is not None and np.dtype(input_dtype) == np.float32:
+        return np.float32
     if solver in STOCHASTIC_SOLVERS and (
         plan.convolutional or plan.n_weights() >= FLOAT32_MIN_WEIGHTS
     ):

@@ -14,13 +14,13 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.utils.metaestimators import available_if
-from sklearn.utils.validation import check_array, check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
 from ._architecture import hidden_dense_layers
-from ._base import BaseNetwork, all_or_nothing, store_init_params
+from ._base import BaseNetwork, all_or_nothing, check_finite_output, store_init_params
 from ._pretraining import check_compatible, copy_encoder, mirrored_decoder
 from ._regressor import target_scaling
-from ._compat import Interval, _check_sample_weight, _fit_context
+from ._compat import _check_sample_weight, _fit_context, check_array, Interval, validate_data
 from ._docstrings import (
     FIT_VALIDATION_PARAMETERS,
     LAYERS_PARAMETERS,
@@ -223,8 +223,8 @@ default=(100, 16)
         encoder = self._encoder_layers()
         return encoder + mirrored_decoder(encoder)
 
-    def _initialize(self, layers, plan, early_stopping):
-        super()._initialize(layers, plan, early_stopping)
+    def _initialize(self, layers, plan, early_stopping, input_dtype=None):
+        super()._initialize(layers, plan, early_stopping, input_dtype)
         depth = len(self._encoder_layers())
         self._code_layers = (depth, int(np.prod(plan.shapes[depth])))
 
@@ -372,9 +372,11 @@ default=(100, 16)
                 f"codes of {n_codes} features (the code layer's width)."
             )
         decoded = self._raw_scores(codes, start=self._n_encoder_layers)
-        decoded = self._loss.output(decoded, out=decoded)
-        decoded *= self.target_scale_
-        decoded += self.target_mean_
+        with np.errstate(over="ignore", invalid="ignore"):
+            decoded = self._loss.output(decoded, out=decoded)
+            decoded *= self.target_scale_
+            decoded += self.target_mean_
+        check_finite_output(self, decoded, codes)
         return decoded
 
     def score(self, X: MatrixLike, y: None = None, sample_weight: ArrayLike | None = None) -> float:

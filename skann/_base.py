@@ -15,7 +15,7 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_consistent_length, check_is_fitted
 
 from ._architecture import (
     PREDICT_CHUNK_ROWS,
@@ -40,6 +40,7 @@ from ._compat import (
     StrOptions,
     _check_sample_weight,
     _fit_context,
+    validate_data,
 )
 from ._doc_links import DocLinkMixin
 from ._docstrings import FIT_VALIDATION_PARAMETERS, fill_doc
@@ -149,6 +150,21 @@ def check_representable(X, dtype):
         )
 
 
+def check_finite_output(estimator, values, X):
+    """Raise a clear ``ValueError`` where finite X overflowed to inf or NaN."""
+    if not np.isfinite(values).all():
+        raise ValueError(
+            f"The output of {type(estimator).__name__} overflowed to infinity or NaN on "
+            f"this X (largest magnitude {_largest_magnitude(X):.3g}). Scale X, e.g. with "
+            "StandardScaler, as for the training data."
+        )
+
+
+def _largest_magnitude(X):
+    values = X.data if sp.issparse(X) else X
+    return float(np.abs(values).max()) if values.size else 0.0
+
+
 class BaseNetwork(
     DocLinkMixin,
     LayerParamsMixin,
@@ -247,6 +263,9 @@ class BaseNetwork(
         """Sample weights with the class weights multiplied in (classifier)."""
         return sample_weight
 
+    def _check_warm_start_targets(self, y):
+        """Refuse targets a warm-started fit cannot continue on (classifier)."""
+
     def _validate_validation_targets(self, y):
         """Encoded validation targets, with the training encoders."""
         return self._validate_targets(y, incremental=True)
@@ -330,7 +349,7 @@ class BaseNetwork(
         early_stopping = self.early_stopping and not incremental
         if first_pass:
             self._random_state = check_random_state(self.random_state)
-            self._initialize(layers, plan, early_stopping)
+            self._initialize(layers, plan, early_stopping, X.dtype)
         else:
             self._check_architecture(layers, plan)
         if not train:  # validated and built only (AutoEncoder.init_network)
@@ -339,10 +358,12 @@ class BaseNetwork(
         Y = Y.astype(self.network_.dtype, copy=False)
         batch_rows = X.shape[0] if self.solver == "lbfgs" else self._batch_rows(X.shape[0])
         flops = plan.largest_product_flops(batch_rows)
+        # Overflow, 0/0 and x/0 (the Poisson loss of an output that
+        # underflowed) end in a non-finite loss, which FiniteCheck reports.
         with (
             fit_task(self, *given, self._max_epochs(incremental)) as task,
             fit_blas_threads(flops),
-            np.errstate(over="ignore", invalid="ignore"),
+            np.errstate(over="ignore", invalid="ignore", divide="ignore"),
         ):
             if self.solver == "lbfgs":
                 fit_lbfgs(self, X, Y, sample_weight, validation, task)
@@ -362,6 +383,8 @@ class BaseNetwork(
 
     def _validate_training_data(self, X, y, sample_weight, first_pass, incremental, classes):
         """Validated X, encoded Y, weights, and the unlabelled part (or None)."""
+        # Before anything indexes y or the weights by X's rows.
+        check_consistent_length(X, y)
         X = validate_data(
             self, X, accept_sparse=["csr", "csc"], dtype=(np.float64, np.float32), reset=first_pass
         )
@@ -376,6 +399,8 @@ class BaseNetwork(
             (X, y, sample_weight), unlabelled = self._split_unlabelled(
                 X, y, sample_weight, incremental, classes
             )
+        if not first_pass and not incremental:  # warm_start
+            self._check_warm_start_targets(y)
         Y = self._validate_targets(
             y, incremental=not first_pass, classes=classes, sample_weight=sample_weight
         )
@@ -425,12 +450,13 @@ class BaseNetwork(
     def _architecture(self, layers, plan):
         return architecture(layers, plan, self._loss_name)
 
-    def _initialize(self, layers, plan, early_stopping):
+    def _initialize(self, layers, plan, early_stopping, input_dtype=None):
         """Build a fresh network and reset the training state."""
         loss = get_loss(self._loss_name)
         network = Network(layers)
         network.build(
-            plan.shapes[0], compute_dtype(self.dtype, self.solver, plan), self._random_state
+            plan.shapes[0], compute_dtype(self.dtype, self.solver, plan, input_dtype),
+            self._random_state,
         )
         self.network_ = network
         self._loss = loss
@@ -466,7 +492,9 @@ class BaseNetwork(
                 f"{describe(wanted)}. Set warm_start=False (or call fit) to train "
                 "a new network."
             )
-        if self.network_.dtype != compute_dtype(self.dtype, self.solver, plan):
+        if self.dtype != "auto" and self.network_.dtype != compute_dtype(
+            self.dtype, self.solver, plan
+        ):
             raise ValueError(
                 f"The network was trained in {self.network_.dtype.name}; a changed "
                 "dtype or solver cannot continue it. Set warm_start=False."
@@ -504,9 +532,15 @@ class BaseNetwork(
 
         Rows stay rows: image outputs (an encoder's) are flattened.
         """
-        scores = self.network_.output(
-            X, start, stop, chunk_rows=self._chunk_rows(self.network_.dtype), out_dtype=X.dtype
-        )
+        # Finite X can overflow inside the network (values near 1e154 and
+        # above square past float64's range): refuse rather than warn and
+        # return inf or NaN.
+        with np.errstate(over="ignore", invalid="ignore"):
+            scores = self.network_.output(
+                X, start, stop, chunk_rows=self._chunk_rows(self.network_.dtype),
+                out_dtype=X.dtype,
+            )
+        check_finite_output(self, scores, X)
         return scores.reshape(scores.shape[0], -1) if scores.ndim > 2 else scores
 
     def _forward(self, X):

@@ -38,6 +38,17 @@ def binarizer_is_single_label(binarizer):
     return binarizer.y_type_ != "multilabel-indicator"
 
 
+def check_finite_labels(y):
+    """Refuse NaN / infinite labels before sklearn's checks warn on them."""
+    y = np.asarray(y)
+    if y.dtype.kind in "fc" and not np.isfinite(y).all():
+        raise ValueError(
+            "Input y contains NaN or infinity; every sample needs a class label "
+            "(semi_supervised with unlabelled_marker=np.nan trains on unlabelled "
+            "samples)."
+        )
+
+
 @fill_doc(
     parameters=insert_before(MLP_PARAMETERS, "dtype :", CLASS_WEIGHT_PARAMETER),
     attributes=MLP_ATTRIBUTES,
@@ -184,9 +195,21 @@ class MLPClassifier(ClassifierMixin, BaseNetwork):
         y = np.asarray(y) if not hasattr(y, "iloc") else y.to_numpy()
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
+        check_finite_labels(y)
         check_classification_targets(y)
         if not incremental:
-            if classes is not None:
+            multilabel = type_of_target(y) == "multilabel-indicator"
+            if classes is not None and multilabel:
+                # As in sklearn: the classes of a multilabel target are its
+                # columns; ``classes=`` must name as many.
+                if len(np.unique(classes)) != y.shape[1]:
+                    raise ValueError(
+                        f"classes={np.asarray(classes).tolist()} names "
+                        f"{len(np.unique(classes))} labels but the multilabel y has "
+                        f"{y.shape[1]} columns."
+                    )
+                labels = y
+            elif classes is not None:
                 labels = np.asarray(classes)
             else:
                 labels = y
@@ -257,6 +280,23 @@ class MLPClassifier(ClassifierMixin, BaseNetwork):
                 "MLPClassifier needs samples of at least 2 classes."
             )
 
+    def _check_warm_start_targets(self, y):
+        """A warm-started ``fit`` needs exactly the previous fit's classes."""
+        if not binarizer_is_single_label(self._label_binarizer):
+            return
+        y = np.asarray(y) if not hasattr(y, "iloc") else y.to_numpy()
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = y.ravel()
+        if y.ndim != 1:
+            return  # _validate_targets reports the shape
+        present = np.unique(y)
+        if len(present) != len(self.classes_) or np.any(present != self.classes_):
+            raise ValueError(
+                "warm_start can only be used where `y` has the same classes as in "
+                f"the previous call to fit. Previously got {self.classes_}, `y` has "
+                f"{present}"
+            )
+
     def _check_known_labels(self, y):
         if not binarizer_is_single_label(self._label_binarizer):
             if type_of_target(y) != "multilabel-indicator" or y.shape[1] != len(self.classes_):
@@ -312,17 +352,27 @@ class MLPClassifier(ClassifierMixin, BaseNetwork):
         self : object
             The updated estimator.
         """
+        if hasattr(self, "network_") and classes is not None:
+            self._check_same_classes(classes)
         if not hasattr(self, "network_"):
             if classes is None:
                 raise ValueError(
                     "classes must be passed on the first call to partial_fit."
                 )
-            labels = np.unique(classes)
+            try:
+                labels = np.unique(classes)
+            except TypeError as error:  # numpy cannot sort e.g. str and int together
+                raise TypeError(
+                    f"classes must be labels of one type that sort, e.g. all ints or all "
+                    f"strings; got {sorted({type(c).__name__ for c in classes})} ({error})."
+                ) from error
             y_checked = np.asarray(y)
             if self.semi_supervised is not None:
                 mask = unlabelled_mask(self, y)
                 check_labelled(self, y, mask, classes)
                 y_checked = y_checked[~mask]
+            check_finite_labels(y_checked)
+            check_finite_labels(classes)
             if y_checked.ndim == 1:
                 unknown = np.setdiff1d(np.unique(y_checked), labels)
                 if len(unknown):
@@ -331,6 +381,18 @@ class MLPClassifier(ClassifierMixin, BaseNetwork):
                         f"classes={labels.tolist()}."
                     )
         return self._fit(X, y, sample_weight, incremental=True, classes=classes)
+
+    def _check_same_classes(self, classes):
+        """A later ``partial_fit`` may repeat ``classes=`` but not change it."""
+        if binarizer_is_single_label(self._label_binarizer):
+            same = np.array_equal(np.unique(classes), self.classes_)
+        else:
+            same = len(np.unique(classes)) == len(self.classes_)
+        if not same:
+            raise ValueError(
+                f"classes={np.asarray(classes).tolist()} is not the same as on the "
+                f"first call to partial_fit, which gave {np.asarray(self.classes_).tolist()}."
+            )
 
     def predict(self, X: MatrixLike) -> NDArray:
         """Predict class labels (or label sets, for multilabel targets).
@@ -362,10 +424,12 @@ class MLPClassifier(ClassifierMixin, BaseNetwork):
             is the independent probability of its label.
         """
         proba = self._forward(X)
-        if self._loss_name == "log_loss":
-            return proba
-        # Independent logistic outputs: keep them strictly inside (0, 1).
         tiny = np.finfo(proba.dtype).tiny
+        if self._loss_name == "log_loss":
+            # A probability that underflowed to 0 becomes the smallest normal
+            # number: predict_log_proba stays finite, rows still sum to 1.
+            return np.maximum(proba, tiny, out=proba)
+        # Independent logistic outputs: keep them strictly inside (0, 1).
         np.clip(proba, tiny, 1 - np.finfo(proba.dtype).epsneg, out=proba)
         if self._label_binarizer.y_type_ == "binary":
             return np.hstack([1 - proba, proba])
@@ -382,8 +446,9 @@ class MLPClassifier(ClassifierMixin, BaseNetwork):
         -------
         log_proba : ndarray of shape (n_samples, n_classes)
         """
-        with np.errstate(divide="ignore"):
-            return np.log(self.predict_proba(X))
+        # predict_proba keeps every probability at or above the dtype's
+        # smallest normal number, so the logarithm is finite.
+        return np.log(self.predict_proba(X))
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -142,7 +142,8 @@ default="constant"
         optimizer's step. Stochastic solvers only.
 
     dtype : {"auto", "float32", "float64"}, default="auto"
-        Compute dtype of the network. "auto" trains the stochastic solvers in float32
+        Compute dtype of the network. "auto" trains in float32 for float32
+        input (as sklearn does); for float64 input it trains the stochastic solvers in float32
         for convolutional networks and for networks of at least 10,000
         weights (the weight matrices and kernels, not biases; BLAS time
         dominates there and float32 halves it) and in float64 otherwise,

@@ -8,9 +8,9 @@ restore the best epoch, and stores what they saw on the estimator.
 """
 
 import numpy as np
-from sklearn.utils.validation import validate_data
 
-from ._compat import _check_sample_weight, _safe_indexing
+
+from ._compat import _check_sample_weight, _safe_indexing, validate_data
 from .nn import EarlyStopping, KeepBest, Validation
 from .semi_supervised import unlabelled_mask
 

@@ -7,10 +7,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 from sklearn.base import RegressorMixin
 from sklearn.utils.metaestimators import available_if
-from sklearn.utils.validation import check_array, check_is_fitted, column_or_1d
+from sklearn.utils.validation import check_is_fitted, column_or_1d
 
-from ._base import BaseNetwork, all_or_nothing, store_init_params
-from ._compat import StrOptions, _fit_context
+from ._base import BaseNetwork, all_or_nothing, check_finite_output, store_init_params
+from ._compat import _fit_context, check_array, StrOptions
 from ._docstrings import (
     MLP_ATTRIBUTES,
     AUGMENT_PARAMETER,
@@ -180,7 +180,8 @@ class MLPRegressor(RegressorMixin, BaseNetwork):
                 f"y has {Y.shape[1]} outputs but the model was trained with "
                 f"{self.target_mean_.shape[0]}."
             )
-        return (Y - self.target_mean_) / self.target_scale_
+        # Divide first: Y - mean can overflow for targets near float64's limit.
+        return Y / self.target_scale_ - self.target_mean_ / self.target_scale_
 
     def _fit_target_scaling(self, Y, sample_weight):
         """Learn the target's (weighted) location and scale."""
@@ -227,9 +228,15 @@ class MLPRegressor(RegressorMixin, BaseNetwork):
         y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
         """
         check_is_fitted(self, "network_")
-        prediction = self._forward(X)
-        prediction *= self.target_scale_
-        prediction += self.target_mean_
+        with np.errstate(over="ignore"):
+            prediction = self._forward(X)  # the Poisson loss's exp can overflow
+            reach = np.max(np.abs(self.target_mean_) + self.target_scale_, initial=0.0)
+            if reach > np.finfo(prediction.dtype).max / 1e6:
+                # Targets beyond float32's range stay representable in float64.
+                prediction = prediction.astype(np.float64)
+            prediction *= self.target_scale_
+            prediction += self.target_mean_
+        check_finite_output(self, prediction, X)
         if prediction.shape[1] == 1:
             return prediction.ravel()
         return prediction
@@ -264,11 +271,23 @@ def target_scaling(Y, sample_weight, scale=True, loss="squared_error"):
     n_columns = Y.shape[1]
     if not scale or (sample_weight is not None and not sample_weight.any()):
         return np.zeros(n_columns), np.ones(n_columns)
+    # Work on Y / max|Y| (and weights / max weight) so that neither the
+    # sums nor the squares overflow for targets or weights up to float64's
+    # limit; the statistics are scaled back at the end.
+    magnitude = np.abs(Y).max(axis=0)
+    magnitude = np.where(magnitude > 0, magnitude, 1.0)
+    Y = Y / magnitude
+    if sample_weight is not None:
+        sample_weight = sample_weight / sample_weight.max()
     mean = np.average(Y, axis=0, weights=sample_weight)
     if loss == "poisson":
-        return np.zeros(n_columns), np.where(mean > 0, mean, 1.0)
+        return np.zeros(n_columns), np.where(mean > 0, mean * magnitude, 1.0)
     std = np.sqrt(np.average((Y - mean) ** 2, axis=0, weights=sample_weight))
-    return mean, np.where(std > 1e-12 * (1 + np.abs(mean)), std, 1.0)
+    scale = std * magnitude
+    # Constant columns, and scales in the subnormal range (targets near
+    # 5e-324), are left unscaled: dividing by them would overflow.
+    scale = np.where((std > 1e-12 * (1 + np.abs(mean))) & (scale >= np.finfo(float).tiny), scale, 1.0)
+    return mean * magnitude, scale
 
 
 def _r2(Y, P, sample_weight):

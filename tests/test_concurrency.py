@@ -10,7 +10,7 @@ from sklearn.base import clone
 from threadpoolctl import threadpool_info, threadpool_limits
 
 from skann import AutoEncoder, MLPClassifier, MLPRegressor
-from skann.layers import BatchNorm, Conv2D, Dense, Dropout, Flatten
+from skann.layers import AvgPool2D, BatchNorm, Conv2D, Dense, Dropout, Flatten, LayerNorm, MaxPool2D
 
 N_THREADS, N_ROUNDS = 8, 50
 
@@ -60,6 +60,26 @@ CASES = [
         ),
         "predict_proba",
     ),
+    (MLPClassifier(hidden_layer_sizes=(32,), max_iter=3, random_state=0), "predict_log_proba"),
+    (
+        MLPRegressor(
+            layers=[Conv2D(4, 3, padding="same"), MaxPool2D(2), LayerNorm(), Flatten(), Dense(8)],
+            input_shape=(4, 5), max_iter=3, random_state=0,
+        ),
+        "predict",
+    ),
+    (
+        AutoEncoder(
+            layers=[Conv2D(4, 3, padding="same"), AvgPool2D(2), Flatten(), Dense(8)],
+            input_shape=(4, 5), max_iter=3, random_state=0,
+        ),
+        "transform",
+    ),
+    (
+        MLPClassifier(hidden_layer_sizes=(32,), semi_supervised="pi_model", max_iter=3,
+                      random_state=0),
+        "predict_proba",
+    ),
 ]
 
 
@@ -103,3 +123,38 @@ def test_predict_and_fit_leave_the_process_blas_setting_alone():
             thread.join()
         assert _blas_threads() == before
         assert all(hasattr(fit, "network_") for fit in fits)
+
+
+FIT_CASES = [
+    MLPClassifier(hidden_layer_sizes=(32,), max_iter=3, random_state=0),
+    MLPRegressor(hidden_layer_sizes=(32,), solver="lbfgs", max_iter=5, random_state=0),
+    AutoEncoder(hidden_layer_sizes=(8,), max_iter=3, random_state=0),
+    MLPClassifier(
+        layers=[Conv2D(4, 3, padding="same"), BatchNorm(), MaxPool2D(2), Flatten(), Dropout(0.2)],
+        input_shape=(4, 5), max_iter=2, random_state=0,
+    ),
+]
+
+
+@pytest.mark.parametrize("estimator", FIT_CASES, ids=lambda c: str(c)[:40])
+def test_fitting_clones_in_threads_matches_a_sequential_fit(estimator):
+    X, y = _data()
+    expected = _fitted(clone(estimator), X, y)
+    clones = [clone(estimator) for _ in range(4)]
+    errors = []
+
+    def work(model):
+        try:
+            _fitted(model, X, y)
+        except Exception as error:  # pragma: no cover - reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=work, args=(model,)) for model in clones]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors, errors
+    for model in clones:
+        np.testing.assert_array_equal(model.network_.params, expected.network_.params)
+        assert model.loss_curve_ == expected.loss_curve_

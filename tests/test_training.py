@@ -333,15 +333,32 @@ def test_dense_csr_csc_give_same_predictions(estimator_class, solver):
 @pytest.mark.parametrize("solver", ["lbfgs", "adam"])
 @pytest.mark.parametrize("hidden_layer_sizes", [(5,), (200, 60)], ids=["small", "large"])
 def test_float32_and_float64_X_give_same_predictions(estimator_class, solver, hidden_layer_sizes):
+    # With an explicit dtype the input's float dtype does not matter.
     X, y = _data(estimator_class)
     X32 = X.astype(np.float32)
     X64 = X32.astype(np.float64)  # the same numbers, in float64
-    params = dict(SMALL, solver=solver, max_iter=10, hidden_layer_sizes=hidden_layer_sizes)
+    params = dict(
+        SMALL, solver=solver, max_iter=10, hidden_layer_sizes=hidden_layer_sizes, dtype="float64"
+    )
     fit32 = estimator_class(**params).fit(X32, y)
     fit64 = estimator_class(**params).fit(X64, y)
     assert fit32.coefs_[0].dtype == fit64.coefs_[0].dtype
     np.testing.assert_allclose(_output(fit32, X64), _output(fit64, X64), rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(_output(fit64, X32), _output(fit64, X64), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("estimator_class", ESTIMATORS)
+@pytest.mark.parametrize("solver", ["lbfgs", "adam"])
+def test_auto_dtype_follows_float32_input(estimator_class, solver):
+    # As sklearn's MLP: float32 X trains float32 parameters and predicts float32.
+    X, y = _data(estimator_class)
+    params = dict(SMALL, solver=solver, max_iter=5, hidden_layer_sizes=(5,))
+    fitted = estimator_class(**params).fit(X.astype(np.float32), y)
+    assert all(w.dtype == np.float32 for w in fitted.coefs_ + fitted.intercepts_)
+    method = fitted.predict_proba if isinstance(fitted, MLPClassifier) else fitted.predict
+    assert method(X.astype(np.float32)).dtype == np.float32
+    small64 = estimator_class(**params).fit(X, y)
+    assert small64.coefs_[0].dtype == np.float64
 
 
 @pytest.mark.parametrize("estimator_class", ESTIMATORS)

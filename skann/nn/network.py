@@ -1,5 +1,7 @@
 """Network: layers built from shapes over flat parameter and state buffers."""
 
+import zlib
+
 import numpy as np
 
 from ._blocks import BLOCK_SIZE, blocks
@@ -336,12 +338,54 @@ class Network:
     def __getstate__(self):
         state = self.__dict__.copy()
         state.pop("grads", None)  # scratch of training, not model state
+        if "params" in state:
+            # Saved files can be damaged in ways the unpickler does not see
+            # (bytes changed inside an array): a checksum of the buffers
+            # lets loading tell.
+            state[CHECKSUM_KEY] = _checksum(self.params, self.state)
         return state
 
     def __setstate__(self, state):
+        state = dict(state)
+        expected = state.pop(CHECKSUM_KEY, None)
+        if "params" in state:
+            _check_buffers(state, expected)
         self.__dict__.update(state)
         if "params" in state:
             self.grads = np.zeros_like(self.params)
+
+
+CHECKSUM_KEY = "_buffers_crc32"
+
+
+def _checksum(params, state):
+    crc = zlib.crc32(np.ascontiguousarray(params).view(np.uint8))
+    return zlib.crc32(np.ascontiguousarray(state).view(np.uint8), crc)
+
+
+def _check_buffers(state, expected):
+    """Refuse a loaded network whose buffers do not fit its layout or checksum."""
+    problem = None
+    layout = state.get("_layout")
+    for kind in ("params", "state"):
+        buffer = state.get(kind)
+        if not isinstance(buffer, np.ndarray) or buffer.ndim != 1 or buffer.dtype.kind != "f":
+            problem = f"its {kind} buffer is not a flat float array"
+        elif isinstance(layout, dict) and buffer.size != _total(layout.get(kind, ())):
+            problem = (
+                f"its {kind} buffer has {buffer.size} values where its layers need "
+                f"{_total(layout.get(kind, ()))}"
+            )
+        if problem:
+            break
+    if problem is None and expected is not None:
+        if _checksum(state["params"], state["state"]) != expected:
+            problem = "its weights do not match the checksum saved with them"
+    if problem:
+        raise ValueError(
+            f"The saved network is corrupted: {problem}. Load an undamaged copy of "
+            "the file, or fit the model again."
+        )
 
 
 def _layout(declared):

@@ -132,5 +132,6 @@ def transduction(estimator, X, y, mask):
     predicted = estimator.predict(_safe_indexing(X, np.flatnonzero(mask)))
     dtype = np.result_type(y.dtype, predicted.dtype) if y.dtype.kind != "O" else object
     assigned = y.astype(dtype, copy=True)
-    assigned[mask] = predicted
+    # A column-vector y (n, 1) gets its predictions as a column too.
+    assigned[mask] = predicted.reshape(assigned[mask].shape)
     return assigned
