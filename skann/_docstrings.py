@@ -301,7 +301,8 @@ semi_supervised : {methods} or None, default=None
         step adds a loss term on a batch of them to the supervised loss:
         {method_list}
         None trains on every sample as labelled ({none_note}).
-        Needs ``solver="adam"`` or ``"sgd"``.
+        The methods that use unlabelled samples need ``solver="adam"`` or
+        ``"sgd"``.
 
     unlabelled_marker : str, int or float, default="auto"
         The target value of unlabelled samples when ``semi_supervised`` is

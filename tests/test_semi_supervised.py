@@ -114,6 +114,54 @@ def test_grid_search_chooses_a_method_with_the_labelled_scorer(digits_partly_lab
     assert search.best_params_["semi_supervised"] in ("pseudo_label", "entropy")
 
 
+@pytest.mark.parametrize("solver", ["adam", "lbfgs"])
+def test_labelled_only_is_the_network_on_the_labelled_rows(digits_partly_labelled, solver):
+    X_train, X_test, y_partial, y_test, labelled = digits_partly_labelled
+    params = dict(max_iter=30, solver=solver, random_state=0)
+    baseline = MLPClassifier(semi_supervised="labelled_only", **params).fit(X_train, y_partial)
+    alone = MLPClassifier(**params).fit(X_train[labelled], y_partial[labelled])
+    np.testing.assert_allclose(baseline.network_.params, alone.network_.params, rtol=1e-9, atol=1e-12)
+    np.testing.assert_array_equal(baseline.classes_, np.arange(5))
+    assert not baseline.used_unlabelled_ and baseline.guard_scores_ is None
+    assert baseline.transduction_.shape == y_partial.shape
+    assert baseline.score(X_test, y_test) > 0.6
+
+
+def test_labelled_only_partial_fit_ignores_unlabelled_rows(digits_partly_labelled):
+    X_train, _, y_partial, _, labelled = digits_partly_labelled
+    clf = MLPClassifier(semi_supervised="labelled_only", random_state=0)
+    clf.partial_fit(X_train, y_partial, classes=np.arange(5))
+    before = clf.network_.params.copy()
+    unlabelled = y_partial == -1
+    clf.partial_fit(X_train[unlabelled], y_partial[unlabelled])  # nothing to learn
+    np.testing.assert_array_equal(before, clf.network_.params)
+    alone = MLPClassifier(random_state=0)
+    alone.partial_fit(X_train[labelled], y_partial[labelled], classes=np.arange(5))
+    np.testing.assert_allclose(before, alone.network_.params, rtol=1e-9, atol=1e-12)
+
+
+def test_labelled_only_regressor_ignores_nan_targets():
+    X, y = make_regression(n_samples=120, n_features=5, noise=1.0, random_state=0)
+    y_partial = y.copy()
+    y_partial[30:] = np.nan
+    reg = MLPRegressor(semi_supervised="labelled_only", max_iter=50, random_state=0)
+    reg.fit(X, y_partial)
+    alone = MLPRegressor(max_iter=50, random_state=0).fit(X[:30], y[:30])
+    np.testing.assert_allclose(reg.predict(X), alone.predict(X))
+
+
+def test_grid_search_compares_methods_with_the_labelled_only_baseline(digits_partly_labelled):
+    X_train, _, y_partial, _, _ = digits_partly_labelled
+    search = GridSearchCV(
+        MLPClassifier(max_iter=10, supervised_fallback=False, random_state=0),
+        {"semi_supervised": ["labelled_only", "pseudo_label"]},
+        scoring=make_labelled_scorer(),
+        cv=3,
+    ).fit(X_train, y_partial)
+    baseline = search.cv_results_["mean_test_score"][0]
+    assert baseline > 0.3  # None (the marker as a class) scores near 0 here
+
+
 def test_without_a_method_the_marker_is_an_ordinary_class():
     X = np.array([[0.0], [0.1], [1.0], [1.1]] * 5)
     y = np.array([-1, -1, 1, 1] * 5)
