@@ -275,3 +275,82 @@ def test_unsupervised_gradients_match_finite_differences(method, loss_name):
         step[index] = 1e-6
         numeric[index] = (value(scores + step) - value(scores - step)) / 2e-6
     np.testing.assert_allclose(gradient, numeric, rtol=1e-4, atol=1e-7)
+
+
+def _image_perturbation(seed, shape=(8, 8, 1)):
+    from skann.semi_supervised._perturbations import ImagePerturbation
+
+    return ImagePerturbation(shape, np.random.RandomState(seed))
+
+
+@pytest.mark.parametrize("strong", [False, True])
+def test_image_views_are_shifted_images(strong):
+    rng = np.random.default_rng(0)
+    X = rng.random((200, 64)) + 1.0  # no zero pixel before perturbing
+    view = _image_perturbation(0)(X, strong=strong)
+    assert view.shape == X.shape and view.dtype == X.dtype
+    assert not np.shares_memory(view, X)
+    images, views = X.reshape(-1, 8, 8), view.reshape(-1, 8, 8)
+    largest = 2 if strong else 1
+    for image, moved in zip(images, views):
+        kept = moved != 0
+        # some shift (dy, dx) within the largest one explains every kept pixel
+        matches = [
+            (dy, dx)
+            for dy in range(-largest, largest + 1)
+            for dx in range(-largest, largest + 1)
+            if np.array_equal(
+                moved[kept], np.roll(image, (dy, dx), axis=(0, 1))[kept]
+            )
+            and not np.any(_rolled_in(dy, dx)[kept])
+        ]
+        assert matches
+    zeros = (view == 0).sum(axis=1)
+    if strong:  # a 3x3-4x4 cut-out, partly outside the image at times
+        assert zeros.mean() > 9 and np.all(zeros <= 4 * 8 + 4 * 8 + 16)
+    else:
+        assert np.all(zeros <= 15) and (zeros == 0).any() and (zeros > 0).any()
+
+
+def _rolled_in(dy, dx, size=8):
+    """Pixels a shift by (dy, dx) moves in from outside the image."""
+    mask = np.zeros((size, size), dtype=bool)
+    if dy > 0:
+        mask[:dy] = True
+    elif dy < 0:
+        mask[dy:] = True
+    if dx > 0:
+        mask[:, :dx] = True
+    elif dx < 0:
+        mask[:, dx:] = True
+    return mask
+
+
+def test_image_views_are_deterministic_with_the_random_state():
+    X = np.random.default_rng(1).random((50, 3 * 10 * 12)).astype(np.float32)
+    shape = (10, 12, 3)
+    first = _image_perturbation(3, shape)(X, strong=True)
+    again = _image_perturbation(3, shape)(X, strong=True)
+    other = _image_perturbation(4, shape)(X, strong=True)
+    np.testing.assert_array_equal(first, again)
+    assert first.dtype == np.float32 and first.shape == X.shape
+    assert not np.array_equal(first, other)
+    assert _image_perturbation(0, shape).cut_out == (4, 5)  # scales with the image
+
+
+def test_consistency_methods_use_image_views_with_input_shape(digits_partly_labelled):
+    from skann.semi_supervised._perturbations import ImagePerturbation
+    from skann.semi_supervised._training import consistency_training
+
+    X_train, _, y_partial, _, _ = digits_partly_labelled
+    X_images = np.clip(X_train, 0, None)
+    clf = MLPClassifier(
+        semi_supervised="pseudo_label", input_shape=(8, 8), max_iter=2,
+        supervised_fallback=False, random_state=0,
+    ).fit(X_images, y_partial)
+    first = clf.predict_proba(X_images)
+    again = MLPClassifier(**clf.get_params()).fit(X_images, y_partial)
+    np.testing.assert_array_equal(first, again.predict_proba(X_images))
+    plan = type("Plan", (), {"rows": np.arange(3), "batch_size": 3})()
+    _, objective, _ = consistency_training(clf, plan, X_images, np.arange(3, 10), None)
+    assert isinstance(objective.perturb, ImagePerturbation)

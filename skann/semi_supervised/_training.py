@@ -16,7 +16,7 @@ from .._solvers import l2_strength
 from ..nn.hooks import EMA
 from ..nn.training import SupervisedObjective
 from ._objectives import METHODS, rampup
-from ._perturbations import Perturbation, feature_statistics, mixup
+from ._perturbations import ImagePerturbation, Perturbation, feature_statistics, mixup
 
 __all__ = ["ConsistencyObjective", "MixedBatch", "MixedPlan", "consistency_training"]
 
@@ -28,6 +28,8 @@ RAMPUP_FRACTION = 0.25
 # Rows per batch of each kind with batch_size="auto": many small steps
 # let the few labels and the unlabelled rows interact often.
 AUTO_BATCH = 32
+# Unlabelled rows per step with batch_size="auto".
+AUTO_UNLABELLED_BATCH = 32
 # Distribution alignment (ReMixMatch): teacher predictions are rescaled
 # so that their running mean matches the labelled rows' class frequencies.
 ALIGNMENT_DECAY = 0.99
@@ -75,7 +77,7 @@ class MixedPlan:
         auto = batch_size == "auto"
         n_labelled, n_unlabelled = len(labelled.rows), len(unlabelled_rows)
         self.labelled_batch = (min(labelled.batch_size, AUTO_BATCH) if auto else labelled.batch_size) if n_labelled else 0
-        self.unlabelled_batch = min(n_unlabelled, AUTO_BATCH if auto else batch_size) if n_unlabelled else 0
+        self.unlabelled_batch = min(n_unlabelled, AUTO_UNLABELLED_BATCH if auto else batch_size) if n_unlabelled else 0
         self.n_steps = max(
             -(-n_labelled // max(self.labelled_batch, 1)),
             -(-n_unlabelled // max(self.unlabelled_batch, 1)),
@@ -232,9 +234,12 @@ def consistency_training(estimator, labelled_plan, X, unlabelled_rows, sample_we
             "progress": {"epochs": 0}, "alignment": {},
         }
     method = METHODS[estimator.semi_supervised](estimator._loss, estimator.confidence_threshold)
-    perturb = Perturbation(
-        state["center"], state["spread"], estimator.perturbation_scale, estimator._random_state
-    )
+    if estimator._image_shape is not None:
+        perturb = ImagePerturbation(estimator._image_shape, estimator._random_state)
+    else:
+        perturb = Perturbation(
+            state["center"], state["spread"], estimator.perturbation_scale, estimator._random_state
+        )
     plan = MixedPlan(
         labelled_plan, X, unlabelled_rows, sample_weight, estimator.batch_size,
         state["progress"], RAMPUP_FRACTION * estimator.max_iter,
