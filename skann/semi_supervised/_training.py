@@ -75,11 +75,19 @@ class MixedPlan:
         ``{"epochs": int}``, the epochs done so far (ramp-up), kept by the
         caller between calls.
     rampup_epochs : float
+    gain : float
+        The unsupervised weight at the end of the ramp-up.
+    alignment : dict, optional
+        Kept between calls: the labelled class prior (``"prior"``).
     """
 
-    def __init__(self, labelled, X, unlabelled_rows, sample_weight, batch_size, progress, rampup_epochs, gain):
+    def __init__(
+        self, labelled, X, unlabelled_rows, sample_weight, batch_size, progress, rampup_epochs, gain,
+        alignment=None,
+    ):
         self.labelled, self.X, self.rows = labelled, X, unlabelled_rows
         self.sample_weight, self.progress = sample_weight, progress
+        self.alignment = {} if alignment is None else alignment
         self.rampup_epochs, self.gain = rampup_epochs, gain
         auto = batch_size == "auto"
         n_labelled, n_unlabelled = len(labelled.rows), len(unlabelled_rows)
@@ -105,7 +113,13 @@ class MixedPlan:
         unlabelled = np.resize(unlabelled, self.n_steps * self.unlabelled_batch)
         labelled_rows = np.resize(order, self.n_steps * self.labelled_batch)
         weight = self.gain * rampup(self.progress["epochs"], self.rampup_epochs)
-        prior = self._prior(order) if len(order) else None
+        # A batch without labels (partial_fit on a stream of unlabelled
+        # rows) aligns to the last labelled rows' prior: without it, the
+        # pseudo-labels drift towards the classes the network favours.
+        if len(order):
+            prior = self.alignment["prior"] = self._prior(order)
+        else:
+            prior = self.alignment.get("prior")
         for step in range(self.n_steps):
             rows = labelled_rows[step * self.labelled_batch : (step + 1) * self.labelled_batch]
             batch = labelled.gather(rows) if len(rows) else None
@@ -250,7 +264,7 @@ def consistency_training(estimator, labelled_plan, X, unlabelled_rows, sample_we
     plan = MixedPlan(
         labelled_plan, X, unlabelled_rows, sample_weight, estimator.batch_size,
         state["progress"], RAMPUP_FRACTION * estimator.max_iter,
-        estimator.unsupervised_weight * method.gain,
+        estimator.unsupervised_weight * method.gain, state["alignment"],
     )
     objective = ConsistencyObjective(
         estimator._loss, l2_strength(estimator), method, perturb, state["teacher"], state["alignment"]
