@@ -80,7 +80,11 @@ def convnet(**params):
 def classification_models(seed, name="digits"):
     """Name -> (make estimator, fit on labelled rows only)."""
     if name == "digits-convnet":
-        models = {"skann labelled_only": (lambda: convnet(semi_supervised="labelled_only", random_state=seed), False)}
+        models = {
+            "skann labelled_only": (
+                lambda: convnet(semi_supervised="labelled_only", random_state=seed), False
+            )
+        }
         for method in METHODS:
             models[f"skann {method}"] = (
                 lambda method=method: convnet(semi_supervised=method, random_state=seed), False

@@ -120,7 +120,9 @@ def test_labelled_only_is_the_network_on_the_labelled_rows(digits_partly_labelle
     params = dict(max_iter=30, solver=solver, random_state=0)
     baseline = MLPClassifier(semi_supervised="labelled_only", **params).fit(X_train, y_partial)
     alone = MLPClassifier(**params).fit(X_train[labelled], y_partial[labelled])
-    np.testing.assert_allclose(baseline.network_.params, alone.network_.params, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(
+        baseline.network_.params, alone.network_.params, rtol=1e-9, atol=1e-12
+    )
     np.testing.assert_array_equal(baseline.classes_, np.arange(5))
     assert not baseline.used_unlabelled_ and baseline.guard_scores_ is None
     assert baseline.transduction_.shape == y_partial.shape

@@ -90,7 +90,8 @@ class ImagePerturbation:
 
     def __call__(self, X, strong):
         """A perturbed copy of the dense batch ``X``."""
-        shifted = shift_images(X, self.input_shape, STRONG_SHIFT if strong else WEAK_SHIFT, self.rng)
+        largest = STRONG_SHIFT if strong else WEAK_SHIFT
+        shifted = shift_images(X, self.input_shape, largest, self.rng)
         return cut_out(shifted, self.input_shape, self.cut_out, self.rng) if strong else shifted
 
 

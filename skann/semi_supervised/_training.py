@@ -82,8 +82,8 @@ class MixedPlan:
     """
 
     def __init__(
-        self, labelled, X, unlabelled_rows, sample_weight, batch_size, progress, rampup_epochs, gain,
-        alignment=None,
+        self, labelled, X, unlabelled_rows, sample_weight, batch_size, progress,
+        rampup_epochs, gain, alignment=None,
     ):
         self.labelled, self.X, self.rows = labelled, X, unlabelled_rows
         self.sample_weight, self.progress = sample_weight, progress
