@@ -53,7 +53,7 @@ from ._typing import ArrayLike, MatrixLike
 from ._weights import FittedWeightsMixin
 from .nn import ACTIVATIONS, Network, get_loss
 from .nn.layers import Dropout
-from .semi_supervised import CLASSIFICATION_METHODS, fit_semi_supervised, split_labelled
+from .semi_supervised import CLASSIFICATION_METHODS, LABELLED_ONLY, fit_semi_supervised, split_labelled
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -354,6 +354,8 @@ class BaseNetwork(
             self._check_architecture(layers, plan)
         if not train:  # validated and built only (AutoEncoder.init_network)
             return self
+        if X.shape[0] == 0 and unlabelled is None:  # labelled_only, no label in the batch
+            return self
         check_representable(X, self.network_.dtype)
         Y = Y.astype(self.network_.dtype, copy=False)
         batch_rows = X.shape[0] if self.solver == "lbfgs" else self._batch_rows(X.shape[0])
@@ -419,7 +421,8 @@ class BaseNetwork(
         The unlabelled part is ``(X, rows, sample_weight)`` over all rows,
         or None when every row is labelled.
         """
-        if self.solver not in STOCHASTIC_SOLVERS:
+        labelled_only = self.semi_supervised == LABELLED_ONLY
+        if self.solver not in STOCHASTIC_SOLVERS and not labelled_only:
             raise ValueError(
                 f"semi_supervised={self.semi_supervised!r} trains with the stochastic "
                 f"solvers {STOCHASTIC_SOLVERS}, not solver={self.solver!r}. Set "
@@ -428,7 +431,7 @@ class BaseNetwork(
         X_labelled, y_labelled, weight, rows = split_labelled(
             self, X, y, sample_weight, incremental, classes
         )
-        unlabelled = (X, rows, sample_weight) if len(rows) else None
+        unlabelled = (X, rows, sample_weight) if len(rows) and not labelled_only else None
         return (X_labelled, y_labelled, weight), unlabelled
 
     def _batch_rows(self, n_samples, warn=False):

@@ -53,9 +53,11 @@ def check_finite_labels(y):
     parameters=insert_before(MLP_PARAMETERS, "dtype :", CLASS_WEIGHT_PARAMETER),
     attributes=MLP_ATTRIBUTES,
     semi_supervised_parameters=SEMI_SUPERVISED_PARAMETERS.format(
-        methods='{"pseudo_label", "entropy", "pi_model"}',
+        methods='{"labelled_only", "pseudo_label", "entropy", "pi_model"}',
         method_list=(
-            '"pseudo_label": the mean teacher\'s confident predictions on a\n'
+            '"labelled_only": the baseline, the labelled samples alone (the\n'
+            "        unlabelled ones are accepted and ignored; any solver);\n"
+            '        "pseudo_label": the mean teacher\'s confident predictions on a\n'
             "        weakly perturbed view are targets for a strongly perturbed view\n"
             '        (FixMatch); "entropy": entropy minimisation; "pi_model": two\n'
             "        perturbed views must agree (the Π-model, with a mean teacher)."

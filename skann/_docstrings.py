@@ -22,7 +22,7 @@ hidden_layer_sizes : array-like of shape (n_layers - 2,), default=(100,)
 
     batch_size : int or "auto", default="auto"
         Minibatch size of the stochastic solvers; "auto" is
-        ``min(200, n_samples)``, and 32 labelled plus 32 unlabelled rows
+        ``min(200, n_samples)``, and 32 labelled plus 96 unlabelled rows
         in semi-supervised training. Ignored by lbfgs.
 
     learning_rate : {"constant", "invscaling", "adaptive", "cosine"}, \
@@ -302,7 +302,8 @@ semi_supervised : {methods} or None, default=None
         step adds a loss term on a batch of them to the supervised loss:
         {method_list}
         None trains on every sample as labelled ({none_note}).
-        Needs a stochastic solver (not "lbfgs").
+        The methods that use unlabelled samples need a stochastic solver
+        (not "lbfgs"); "labelled_only" takes any solver.
 
     unlabelled_marker : str, int or float, default="auto"
         The target value of unlabelled samples when ``semi_supervised`` is

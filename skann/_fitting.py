@@ -55,7 +55,7 @@ def fit_stochastic(
     monitoring = Monitoring(estimator, validation, early_stopping, supervised=unlabelled is None)
     hooks = [FiniteCheck(divergence_hint(estimator)), *monitoring.hooks]
     plan = MinibatchPlan(
-        X, Y, sample_weight, rows, estimator._batch_rows(max(len(rows), 1), warn=True),
+        X, Y, sample_weight, rows, estimator._batch_rows(max(len(rows), 1), warn=len(rows) > 0),
         estimator.shuffle, estimator._random_state, network.dtype,
     )
     objective = SupervisedObjective(estimator._loss, l2_strength(estimator), estimator._input_noise())

@@ -31,8 +31,10 @@ if TYPE_CHECKING:
     parameters=MLP_PARAMETERS,
     attributes=MLP_ATTRIBUTES,
     semi_supervised_parameters=SEMI_SUPERVISED_PARAMETERS.format(
-        methods='{"pi_model"}',
+        methods='{"labelled_only", "pi_model"}',
         method_list=(
+            '"labelled_only": the baseline, the labelled samples alone (the\n'
+            "        unlabelled ones are accepted and ignored; any solver);\n"
             '"pi_model": the network\'s predictions on a strongly perturbed\n'
             "        view must match a mean teacher's on another view (Π-model)."
         ),

@@ -114,6 +114,56 @@ def test_grid_search_chooses_a_method_with_the_labelled_scorer(digits_partly_lab
     assert search.best_params_["semi_supervised"] in ("pseudo_label", "entropy")
 
 
+@pytest.mark.parametrize("solver", ["adam", "lbfgs"])
+def test_labelled_only_is_the_network_on_the_labelled_rows(digits_partly_labelled, solver):
+    X_train, X_test, y_partial, y_test, labelled = digits_partly_labelled
+    params = dict(max_iter=30, solver=solver, random_state=0)
+    baseline = MLPClassifier(semi_supervised="labelled_only", **params).fit(X_train, y_partial)
+    alone = MLPClassifier(**params).fit(X_train[labelled], y_partial[labelled])
+    np.testing.assert_allclose(
+        baseline.network_.params, alone.network_.params, rtol=1e-9, atol=1e-12
+    )
+    np.testing.assert_array_equal(baseline.classes_, np.arange(5))
+    assert not baseline.used_unlabelled_ and baseline.guard_scores_ is None
+    assert baseline.transduction_.shape == y_partial.shape
+    assert baseline.score(X_test, y_test) > 0.6
+
+
+def test_labelled_only_partial_fit_ignores_unlabelled_rows(digits_partly_labelled):
+    X_train, _, y_partial, _, labelled = digits_partly_labelled
+    clf = MLPClassifier(semi_supervised="labelled_only", random_state=0)
+    clf.partial_fit(X_train, y_partial, classes=np.arange(5))
+    before = clf.network_.params.copy()
+    unlabelled = y_partial == -1
+    clf.partial_fit(X_train[unlabelled], y_partial[unlabelled])  # nothing to learn
+    np.testing.assert_array_equal(before, clf.network_.params)
+    alone = MLPClassifier(random_state=0)
+    alone.partial_fit(X_train[labelled], y_partial[labelled], classes=np.arange(5))
+    np.testing.assert_allclose(before, alone.network_.params, rtol=1e-9, atol=1e-12)
+
+
+def test_labelled_only_regressor_ignores_nan_targets():
+    X, y = make_regression(n_samples=120, n_features=5, noise=1.0, random_state=0)
+    y_partial = y.copy()
+    y_partial[30:] = np.nan
+    reg = MLPRegressor(semi_supervised="labelled_only", max_iter=50, random_state=0)
+    reg.fit(X, y_partial)
+    alone = MLPRegressor(max_iter=50, random_state=0).fit(X[:30], y[:30])
+    np.testing.assert_allclose(reg.predict(X), alone.predict(X))
+
+
+def test_grid_search_compares_methods_with_the_labelled_only_baseline(digits_partly_labelled):
+    X_train, _, y_partial, _, _ = digits_partly_labelled
+    search = GridSearchCV(
+        MLPClassifier(max_iter=10, supervised_fallback=False, random_state=0),
+        {"semi_supervised": ["labelled_only", "pseudo_label"]},
+        scoring=make_labelled_scorer(),
+        cv=3,
+    ).fit(X_train, y_partial)
+    baseline = search.cv_results_["mean_test_score"][0]
+    assert baseline > 0.3  # None (the marker as a class) scores near 0 here
+
+
 def test_without_a_method_the_marker_is_an_ordinary_class():
     X = np.array([[0.0], [0.1], [1.0], [1.1]] * 5)
     y = np.array([-1, -1, 1, 1] * 5)
@@ -227,3 +277,110 @@ def test_unsupervised_gradients_match_finite_differences(method, loss_name):
         step[index] = 1e-6
         numeric[index] = (value(scores + step) - value(scores - step)) / 2e-6
     np.testing.assert_allclose(gradient, numeric, rtol=1e-4, atol=1e-7)
+
+
+def _image_perturbation(seed, shape=(8, 8, 1)):
+    from skann.semi_supervised._perturbations import ImagePerturbation
+
+    return ImagePerturbation(shape, np.random.RandomState(seed))
+
+
+@pytest.mark.parametrize("strong", [False, True])
+def test_image_views_are_shifted_images(strong):
+    rng = np.random.default_rng(0)
+    X = rng.random((200, 64)) + 1.0  # no zero pixel before perturbing
+    view = _image_perturbation(0)(X, strong=strong)
+    assert view.shape == X.shape and view.dtype == X.dtype
+    assert not np.shares_memory(view, X)
+    images, views = X.reshape(-1, 8, 8), view.reshape(-1, 8, 8)
+    largest = 2 if strong else 1
+    for image, moved in zip(images, views):
+        kept = moved != 0
+        # some shift (dy, dx) within the largest one explains every kept pixel
+        matches = [
+            (dy, dx)
+            for dy in range(-largest, largest + 1)
+            for dx in range(-largest, largest + 1)
+            if np.array_equal(
+                moved[kept], np.roll(image, (dy, dx), axis=(0, 1))[kept]
+            )
+            and not np.any(_rolled_in(dy, dx)[kept])
+        ]
+        assert matches
+    zeros = (view == 0).sum(axis=1)
+    if strong:  # a 3x3-4x4 cut-out, partly outside the image at times
+        assert zeros.mean() > 9 and np.all(zeros <= 4 * 8 + 4 * 8 + 16)
+    else:
+        assert np.all(zeros <= 15) and (zeros == 0).any() and (zeros > 0).any()
+
+
+def _rolled_in(dy, dx, size=8):
+    """Pixels a shift by (dy, dx) moves in from outside the image."""
+    mask = np.zeros((size, size), dtype=bool)
+    if dy > 0:
+        mask[:dy] = True
+    elif dy < 0:
+        mask[dy:] = True
+    if dx > 0:
+        mask[:, :dx] = True
+    elif dx < 0:
+        mask[:, dx:] = True
+    return mask
+
+
+def test_image_views_are_deterministic_with_the_random_state():
+    X = np.random.default_rng(1).random((50, 3 * 10 * 12)).astype(np.float32)
+    shape = (10, 12, 3)
+    first = _image_perturbation(3, shape)(X, strong=True)
+    again = _image_perturbation(3, shape)(X, strong=True)
+    other = _image_perturbation(4, shape)(X, strong=True)
+    np.testing.assert_array_equal(first, again)
+    assert first.dtype == np.float32 and first.shape == X.shape
+    assert not np.array_equal(first, other)
+    assert _image_perturbation(0, shape).cut_out == (4, 5)  # scales with the image
+
+
+def test_consistency_methods_use_image_views_with_input_shape(digits_partly_labelled):
+    from skann.semi_supervised._perturbations import ImagePerturbation
+    from skann.semi_supervised._training import consistency_training
+
+    X_train, _, y_partial, _, _ = digits_partly_labelled
+    X_images = np.clip(X_train, 0, None)
+    clf = MLPClassifier(
+        semi_supervised="pseudo_label", input_shape=(8, 8), max_iter=2,
+        supervised_fallback=False, random_state=0,
+    ).fit(X_images, y_partial)
+    first = clf.predict_proba(X_images)
+    again = MLPClassifier(**clf.get_params()).fit(X_images, y_partial)
+    np.testing.assert_array_equal(first, again.predict_proba(X_images))
+    plan = type("Plan", (), {"rows": np.arange(3), "batch_size": 3})()
+    _, objective, _ = consistency_training(clf, plan, X_images, np.arange(3, 10), None)
+    assert isinstance(objective.perturb, ImagePerturbation)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_partial_fit_on_a_stream_of_unlabelled_batches_keeps_improving(seed):
+    # examples/plot_improving_stream.py: 50 labels, then 60 unlabelled
+    # batches of 256 digits; seeds 0-4 gained 3 to 8 points.
+    X, y = load_digits(return_X_y=True)
+    X_train, X_test, y_train, y_test = train_test_split(
+        X, y, test_size=0.3, stratify=y, random_state=seed
+    )
+    scaler = StandardScaler().fit(X_train)
+    X_train, X_test = scaler.transform(X_train), scaler.transform(X_test)
+    labelled, stream = train_test_split(
+        np.arange(len(y_train)), train_size=50, stratify=y_train, random_state=seed
+    )
+    clf = MLPClassifier(semi_supervised="pseudo_label", batch_size=32, random_state=seed)
+    clf.fit(X_train[labelled], y_train[labelled])
+    after_fit = clf.score(X_test, y_test)
+    rng = np.random.default_rng(seed)
+    for batch in range(60):
+        rows = rng.choice(stream, 256, replace=False)
+        clf.partial_fit(X_train[rows], np.full(len(rows), -1))
+        if batch == 0:  # the teacher and the ramp-up carry over between calls
+            teacher = clf._unlabelled_state["teacher"]["params"]
+            assert teacher is not clf.network_.params
+    assert clf._unlabelled_state["teacher"]["params"] is teacher
+    assert clf._unlabelled_state["progress"]["epochs"] == 60
+    assert clf.score(X_test, y_test) >= after_fit + 0.02

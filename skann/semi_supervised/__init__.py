@@ -10,11 +10,12 @@
 
 from ._guard import fit_semi_supervised
 from ._markers import check_labelled, marker_mask, resolve_marker, split_labelled, unlabelled_mask
-from ._objectives import CLASSIFICATION_METHODS, METHODS, REGRESSION_METHODS
+from ._objectives import CLASSIFICATION_METHODS, LABELLED_ONLY, METHODS, REGRESSION_METHODS
 from ._scoring import LabelledScorer, make_labelled_scorer
 
 __all__ = [
     "CLASSIFICATION_METHODS",
+    "LABELLED_ONLY",
     "LabelledScorer",
     "METHODS",
     "REGRESSION_METHODS",

@@ -12,6 +12,7 @@ from sklearn.utils.validation import indexable
 
 from .._compat import _safe_indexing
 from ._markers import check_labelled, unlabelled_mask
+from ._objectives import LABELLED_ONLY
 
 __all__ = ["fit_semi_supervised", "guard", "transduction"]
 
@@ -106,7 +107,8 @@ def fit_semi_supervised(estimator, X, y, sample_weight, validation=None):
     X, y = indexable(X, y)
     mask = unlabelled_mask(estimator, y)
     check_labelled(estimator, y, mask)
-    use_unlabelled, scores = bool(mask.any()), None
+    use_unlabelled = bool(mask.any()) and estimator.semi_supervised != LABELLED_ONLY
+    scores = None
     if use_unlabelled and estimator.supervised_fallback:
         use_unlabelled, scores = guard(estimator, X, y, sample_weight, mask, validation)
     if use_unlabelled or not mask.any():

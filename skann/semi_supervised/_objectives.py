@@ -10,6 +10,7 @@ import numpy as np
 
 __all__ = [
     "CLASSIFICATION_METHODS",
+    "LABELLED_ONLY",
     "METHODS",
     "REGRESSION_METHODS",
     "EntropyMinimisation",
@@ -171,8 +172,11 @@ class PiModel(UnlabelledLoss):
 
 
 METHODS = {cls.name: cls for cls in (PseudoLabel, EntropyMinimisation, PiModel)}
-CLASSIFICATION_METHODS = tuple(METHODS)
-REGRESSION_METHODS = tuple(name for name, cls in METHODS.items() if cls.regression)
+# The baseline among the methods: train on the labelled rows only, the
+# unlabelled rows accepted and ignored (what the others must beat).
+LABELLED_ONLY = "labelled_only"
+CLASSIFICATION_METHODS = (LABELLED_ONLY, *METHODS)
+REGRESSION_METHODS = (LABELLED_ONLY, *(name for name, cls in METHODS.items() if cls.regression))
 
 
 def rampup(epochs_done, rampup_epochs):

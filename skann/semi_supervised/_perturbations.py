@@ -1,9 +1,12 @@
-"""Perturbed views of a batch: feature noise, feature dropout, mixup."""
+"""Perturbed views of a batch: feature noise, feature dropout, mixup;
+pixel shifts and cut-out for images."""
 
 import numpy as np
 import scipy.sparse as sp
 
-__all__ = ["Perturbation", "feature_statistics", "mixup"]
+from .._augment import cut_out, shift_images
+
+__all__ = ["ImagePerturbation", "Perturbation", "feature_statistics", "mixup"]
 
 # Share of features hidden (set to their mean) in a strongly perturbed view.
 FEATURE_DROPOUT = 0.1
@@ -11,6 +14,11 @@ FEATURE_DROPOUT = 0.1
 WEAK_NOISE = 0.5
 # Gaussian draws pooled by a perturbation (see Perturbation._gaussian).
 NOISE_POOL = 1 << 18
+# Largest pixel shift of the weak and strong views of images (FixMatch).
+WEAK_SHIFT, STRONG_SHIFT = 1, 2
+# Side of the strong view's cut-out square, as a fraction of the image's
+# shorter side: 3x3 to 4x4 on 8x8 digits.
+CUT_OUT = (3 / 8, 4 / 8)
 # Beta(MIXUP, MIXUP) draws the mixing weight of mixup on labelled rows.
 MIXUP = 0.75
 
@@ -53,6 +61,38 @@ class Perturbation:
             hidden = rng.random(X.shape, dtype=X.dtype) < FEATURE_DROPOUT
             np.copyto(noise, np.broadcast_to(self.center, X.shape), where=hidden)
         return noise
+
+
+class ImagePerturbation:
+    """Pixel shifts, and cut-out for the strong view, of flattened images.
+
+    The weak view shifts each image by up to 1 pixel in each direction;
+    the strong view by up to 2, and zeroes a square of 3/8 to 4/8 of the
+    shorter side (3x3 to 4x4 on 8x8 images), as FixMatch's weak and
+    strong augmentations. Pixels moved in and cut out are zeros: scale the
+    images so that 0 is the background (e.g. ``X / 16`` for digits).
+    Vectorised over the batch.
+
+    Parameters
+    ----------
+    input_shape : tuple of int
+        ``(height, width, channels)``.
+    random_state : RandomState
+        Seeds the generator the shifts and squares are drawn from.
+    """
+
+    def __init__(self, input_shape, random_state):
+        self.input_shape = tuple(input_shape)
+        self.rng = np.random.default_rng(random_state.randint(np.iinfo(np.int32).max))
+        shorter = min(self.input_shape[:2])
+        low = max(1, int(round(CUT_OUT[0] * shorter)))
+        self.cut_out = (low, max(low, int(round(CUT_OUT[1] * shorter))))
+
+    def __call__(self, X, strong):
+        """A perturbed copy of the dense batch ``X``."""
+        largest = STRONG_SHIFT if strong else WEAK_SHIFT
+        shifted = shift_images(X, self.input_shape, largest, self.rng)
+        return cut_out(shifted, self.input_shape, self.cut_out, self.rng) if strong else shifted
 
 
 def feature_statistics(X, dtype):

@@ -109,10 +109,14 @@ def make_labelled_scorer(
     >>> y_partial = np.where(np.random.RandomState(0).rand(len(y)) < 0.7, -1, y)
     >>> search = GridSearchCV(
     ...     MLPClassifier(max_iter=50, random_state=0),
-    ...     {"semi_supervised": ["pseudo_label", "entropy"]},
+    ...     {"semi_supervised": ["labelled_only", "pseudo_label", "entropy"]},
     ...     scoring=make_labelled_scorer(), cv=3,
     ... ).fit(X, y_partial)
-    >>> search.best_params_["semi_supervised"] in ("pseudo_label", "entropy")
+    >>> search.best_params_["semi_supervised"] in ("labelled_only", "pseudo_label", "entropy")
     True
+
+    ``"labelled_only"`` is the baseline: the same network trained on the
+    labelled samples alone (``None`` would train the marker ``-1`` as a
+    class).
     """
     return LabelledScorer(scoring, unlabelled_marker)
