@@ -35,7 +35,7 @@ if TYPE_CHECKING:
         method_list=(
             '"labelled_only": the baseline, the labelled samples alone (the\n'
             "        unlabelled ones are accepted and ignored; any solver);\n"
-            '"pi_model": the network\'s predictions on a strongly perturbed\n'
+            '        "pi_model": the network\'s predictions on a strongly perturbed\n'
             "        view must match a mean teacher's on another view (Π-model)."
         ),
         none_note="NaN targets are then an error",
