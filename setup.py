@@ -19,16 +19,18 @@ EXTRAS = {
     "persist": ["skops>=0.10"],  # skann.SKOPS_TRUSTED_TYPES (docs/persistence.rst)
     "dask": ["dask[distributed]>=2024.4", "dask-ml>=2024.4"],  # docs/scaling.rst
     "onnx": ONNX,  # skann.onnx (docs/onnx.rst)
+    "progress": ["rich>=13"],  # sklearn's ProgressBar callback (docs/callbacks.rst)
 }
 # The site (docs/) and the gallery, whose examples run at build time and use
 # every other extra.
 EXTRAS["docs"] = [
-    "sphinx>=7", "numpydoc>=1.6", "sphinx-gallery>=0.15", "pydata-sphinx-theme>=0.15",
-    *EXTRAS["plot"], *EXTRAS["persist"], *EXTRAS["dask"], *ONNX,
+    "sphinx>=7", "numpydoc>=1.6", "sphinx-gallery>=0.15", "pydata-sphinx-theme>=0.15", "pandas>=2",
+    *EXTRAS["plot"], *EXTRAS["persist"], *EXTRAS["dask"], *ONNX, *EXTRAS["progress"],
 ]
 # What CI needs to run every test rather than skip it.
 EXTRAS["test"] = [
-    "pytest>=7", "pandas>=2", "hypothesis>=6.80", *EXTRAS["plot"], *EXTRAS["persist"], *EXTRAS["dask"], *ONNX
+    "pytest>=7", "pandas>=2", "hypothesis>=6.80",
+    *EXTRAS["plot"], *EXTRAS["persist"], *EXTRAS["dask"], *ONNX, *EXTRAS["progress"],
 ]
 
 setup(

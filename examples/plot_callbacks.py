@@ -11,7 +11,7 @@ and :class:`~sklearn.callback.ScoringMonitor` scores the model of each
 epoch.
 
 Needs scikit-learn >= 1.9, and rich for the progress bar
-(``pip install rich``); pandas for the table. Run
+(``pip install "skann[progress]"``); pandas for the table. Run
 ``python examples/plot_callbacks.py`` (a few seconds).
 """
 

@@ -18,6 +18,7 @@ EXTRA_USES = {
     "persist": ("skops", "skann/_persistence.py", "docs/persistence.rst", "tests/test_persistence.py"),
     "dask": ("dask_ml", "docs/scaling.rst", "docs/scaling.rst", "tests/test_dask.py"),
     "onnx": ("skl2onnx", "skann/onnx/_estimators.py", "docs/onnx.rst", "tests/test_onnx.py"),
+    "progress": ("rich", "examples/plot_callbacks.py", "docs/callbacks.rst", "tests/test_callbacks.py"),
     "docs": ("sphinx", "docs/conf.py", "README.rst", None),
 }
 
