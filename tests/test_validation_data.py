@@ -159,3 +159,18 @@ def test_sparse_X_val():
     X = sp.random(60, 5, density=0.5, format="csr", random_state=0)
     model = AutoEncoder(hidden_layer_sizes=(3,), max_iter=3, random_state=0).fit(X[:40], X_val=X[40:])
     assert model.history_[-1]["val_score"] == pytest.approx(model.score(X[40:]))
+
+
+def test_early_stopping_on_the_validation_loss_stops_well_before_max_iter():
+    # The validation loss creeps down for ~150 epochs on digits; improvements
+    # under 1% of it count as a plateau, so training stops far sooner at
+    # about the full run's accuracy.
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import train_test_split
+
+    X, y = load_digits(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    X_train, X_test, y_train, y_test = train_test_split(X, y, random_state=0, stratify=y)
+    stopped = MLPClassifier(early_stopping=True, random_state=0).fit(X_train, y_train)
+    assert stopped.n_iter_ < 120
+    assert stopped.score(X_test, y_test) > 0.95

@@ -177,34 +177,43 @@ class EarlyStopping(Hook):
     """Stop when the monitored value has not improved for ``patience`` epochs.
 
     An epoch improves when its value is below the best so far by more than
-    ``tol`` (above, with ``mode="max"``). After more than ``patience`` epochs
-    without improvement, the loop's schedule is asked to :meth:`reduce`
-    (sklearn's ``"adaptive"`` rate); if it cannot, training stops.
+    ``tol + rtol * |best|`` (above, with ``mode="max"``). After more than
+    ``patience`` epochs without improvement, the loop's schedule is asked to
+    :meth:`reduce` (sklearn's ``"adaptive"`` rate); if it cannot, training
+    stops.
 
     Parameters
     ----------
     monitor : str, default="loss"
     patience : int or inf, default=10
     tol : float, default=1e-4
+        Absolute improvement that counts.
     mode : {"min", "max"}, default="min"
     best : float, default=None
         Best value of an earlier run (``warm_start`` continues it).
     count : int, default=0
         Epochs without improvement carried over from an earlier run.
+    rtol : float, default=0.0
+        Improvement that counts, relative to the best value: a loss that
+        creeps down by a fraction of a percent per epoch is a plateau.
     """
 
-    def __init__(self, monitor="loss", patience=10, tol=1e-4, mode="min", best=None, count=0):
+    def __init__(
+        self, monitor="loss", patience=10, tol=1e-4, mode="min", best=None, count=0, rtol=0.0
+    ):
         self.monitor = monitor
         self.patience = patience
         self.tol = tol
         self.mode = mode
         self.best = best
         self.count = count
+        self.rtol = rtol
 
     def on_epoch_end(self, loop, record):
         value = record[self.monitor]
         sign = 1.0 if self.mode == "min" else -1.0
-        if self.best is not None and sign * value > sign * self.best - self.tol:
+        margin = self.tol if self.best is None else self.tol + self.rtol * abs(self.best)
+        if self.best is not None and sign * value > sign * self.best - margin:
             self.count += 1
         else:
             self.count = 0
@@ -216,7 +225,9 @@ class EarlyStopping(Hook):
                 self.count = 0
                 return False
             loop.stop_reason = (
-                f"{self.monitor} did not improve by more than tol={self.tol} for "
+                f"{self.monitor} did not improve by more than tol={self.tol}"
+                + (f" and rtol={self.rtol}" if self.rtol else "")
+                + " for "
                 f"{self.patience} consecutive epochs. Stopping."
             )
             return True

@@ -592,3 +592,17 @@ def test_lbfgs_loop_begins_the_next_iteration_before_scipy_decides():
     LbfgsLoop(network, objective, hooks=[hook]).run(batch, max_iter=2, max_fun=1000, tol=1e-12)
     # The third iteration begins, and scipy stops at max_iter: it never ends.
     assert hook.calls == [("begin", 1), ("end", 1), ("begin", 2), ("end", 2), ("begin", 3)]
+
+
+def test_early_stopping_rtol_treats_a_creeping_loss_as_a_plateau():
+    # The loss falls by 0.5% per epoch: an improvement by tol=1e-4, not by
+    # rtol=1%.
+    losses = [1.0 * 0.995**epoch for epoch in range(40)]
+    by_tol = _loop(_network(), objective=_Sequence(losses), hooks=[EarlyStopping(patience=3)])
+    by_tol.run(_OneBatchPlan(), max_epochs=40)
+    relative = EarlyStopping(patience=3, rtol=0.01)
+    by_rtol = _loop(_network(), objective=_Sequence(losses), hooks=[relative])
+    by_rtol.run(_OneBatchPlan(), max_epochs=40)
+    assert len(by_tol.records) == 40
+    assert len(by_rtol.records) == 5  # 1 best + 4 epochs without a 1% gain
+    assert "rtol=0.01" in by_rtol.stop_reason
