@@ -142,7 +142,8 @@ def check_representable(X, dtype):
     """
     limit = np.finfo(dtype).max
     values = X.data if sp.issparse(X) else X
-    if np.finfo(values.dtype).max > limit and values.size and np.abs(values).max() > limit:
+    # max and -min rather than abs(X).max(): no temporary copy of X.
+    if np.finfo(values.dtype).max > limit and values.size and max(values.max(), -values.min()) > limit:
         raise ValueError(
             f"X has values of magnitude above {limit:.3g}, beyond the range of the "
             f"network's compute dtype {np.dtype(dtype).name}. Scale X (e.g. with "

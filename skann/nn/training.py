@@ -9,7 +9,6 @@ semi-supervised and autoencoder training differ only in their plan and
 objective; the loop knows no estimator.
 """
 
-import copy
 import time
 
 import numpy as np
@@ -189,11 +188,12 @@ class TrainingLoop:
     clip_grad_norm : float, default=None
         Scale the gradient down to this global L2 norm before each step.
     interruptible : bool, default=False
-        Catch a ``KeyboardInterrupt`` raised during an epoch: the network
-        and the optimizer go back to where that epoch started (a copy is
-        kept at each epoch's start), ``interrupted`` is set and ``run``
-        returns the records of the completed epochs. Otherwise the
-        interrupt propagates.
+        Catch a ``KeyboardInterrupt`` raised during an epoch: the network's
+        weights go back to where that epoch started (one copy of
+        ``params`` and ``state``, refreshed at each epoch's start; the
+        optimizer's moments keep the interrupted epoch's steps),
+        ``interrupted`` is set and ``run`` returns the records of the
+        completed epochs. Otherwise the interrupt propagates.
 
     Attributes
     ----------
@@ -257,6 +257,7 @@ class TrainingLoop:
             One per epoch run.
         """
         self.ctx = self.network.context(training=True, rng=rng)
+        self._start = None
         self.records, self.stopped, self.stop_reason = [], False, None
         self.interrupted = False
         try:
@@ -278,7 +279,7 @@ class TrainingLoop:
             for hook in self.hooks:
                 hook.on_fit_end(self)
         finally:
-            self.ctx = None  # per-call buffers go with the call, even on error
+            self.ctx = self._start = None  # per-call buffers go with the call, even on error
         return self.records
 
     def _interruptible_epoch(self, plan, epoch, step_hooks):
@@ -286,12 +287,16 @@ class TrainingLoop:
         when ``interruptible`` (then returns None)."""
         if not self.interruptible:
             return self._epoch(plan, epoch, step_hooks)
-        start = self.network.snapshot(), copy.deepcopy(self.optimizer.__dict__)
+        # The weights at the epoch's start, in one copy reused epoch to epoch.
+        if self._start is None:
+            self._start = self.network.snapshot()
+        else:
+            np.copyto(self._start[0], self.network.params)
+            np.copyto(self._start[1], self.network.state)
         try:
             return self._epoch(plan, epoch, step_hooks)
         except KeyboardInterrupt:
-            self.network.restore(start[0])
-            self.optimizer.__dict__.update(start[1])
+            self.network.restore(self._start)
             self.interrupted = self.stopped = True
             self.stop_reason = (
                 f"Training interrupted (KeyboardInterrupt) during epoch {epoch}: the "
