@@ -17,7 +17,8 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
 from ._architecture import hidden_dense_layers
-from ._base import BaseNetwork, all_or_nothing, check_finite_output, store_init_params
+from ._base import BaseNetwork, store_init_params
+from ._fit_safety import all_or_nothing, check_finite_output
 from ._pretraining import check_compatible, copy_encoder, mirrored_decoder
 from ._regressor import target_scaling
 from ._compat import _check_sample_weight, _fit_context, check_array, Interval, validate_data

@@ -12,7 +12,8 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 
-from ._base import BaseNetwork, all_or_nothing, store_init_params
+from ._base import BaseNetwork, store_init_params
+from ._fit_safety import all_or_nothing
 from ._class_weight import balanced_table, class_counts, dict_table, row_weights
 from ._compat import StrOptions, _fit_context
 from ._docstrings import (

@@ -9,7 +9,8 @@ from sklearn.base import RegressorMixin
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 
-from ._base import BaseNetwork, all_or_nothing, check_finite_output, store_init_params
+from ._base import BaseNetwork, store_init_params
+from ._fit_safety import all_or_nothing, check_finite_output
 from ._compat import _fit_context, check_array, StrOptions
 from ._docstrings import (
     MLP_ATTRIBUTES,
