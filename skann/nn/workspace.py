@@ -45,8 +45,8 @@ class Buffers:
         return array[:size].reshape(shape)
 
 
-class LayerContext:
-    """What one layer sees during one pass.
+class LayerContext(Buffers):
+    """What one layer sees during one pass, and its reusable buffers.
 
     Attributes
     ----------
@@ -65,7 +65,7 @@ class LayerContext:
         Arrays saved by ``forward`` for ``backward``.
     """
 
-    __slots__ = ("training", "rng", "params", "grads", "state", "input_grad", "saved", "_buffers")
+    __slots__ = ("training", "rng", "params", "grads", "state", "input_grad", "saved")
 
     def __init__(self, training, rng, params, grads, state, input_grad):
         self.training = training
@@ -75,19 +75,11 @@ class LayerContext:
         self.state = state
         self.input_grad = input_grad
         self.saved = {}
-        self._buffers = Buffers()
+        super().__init__()
 
-    def buffer(self, key, shape, dtype):
-        """A reusable array of this pass (see :meth:`Buffers.get`)."""
-        # Buffers.get, inlined: layers call this several times per batch.
-        size = 1
-        for extent in shape:
-            size *= extent
-        arrays = self._buffers._arrays
-        array = arrays.get(key)
-        if array is None or array.size < size or array.dtype != dtype:
-            array = arrays[key] = np.empty(max(size, 1), dtype=dtype)
-        return array[:size].reshape(shape)
+    # A reusable array of this pass: Buffers.get itself, one call deep
+    # (layers ask for several per batch).
+    buffer = Buffers.get
 
 
 class Context:
