@@ -30,12 +30,11 @@ RAMPUP_FRACTION = 0.25
 AUTO_BATCH = 32
 # Unlabelled rows per step with batch_size="auto": three per labelled row.
 # An epoch (one pass over the unlabelled rows) then takes a third of the
-# steps of 32 + 32 rows, at about a third of the time per fit (digits,
-# L=100: 6.3 s -> 3.0 s, accuracy 0.965 -> 0.964 over 3 seeds); 224 rows
-# (FixMatch's 7:1) was faster still but lost a point.
+# steps of 32 + 32 rows. Digits, default MLP, pseudo_label, seeds 0-9, no
+# guard, one BLAS thread: 4.3 s -> 2.0 s per fit (9.0x -> 4.3x a fully
+# labelled fit) for 0.923 / 0.953 / 0.968 -> 0.911 / 0.949 / 0.960 test
+# accuracy at L = 50 / 100 / 200 (batch_size=32 gives the 32 + 32 steps).
 AUTO_UNLABELLED_BATCH = 96
-# Unlabelled rows per step with batch_size="auto".
-AUTO_UNLABELLED_BATCH = 32
 # Distribution alignment (ReMixMatch): teacher predictions are rescaled
 # so that their running mean matches the labelled rows' class frequencies.
 ALIGNMENT_DECAY = 0.99
