@@ -239,7 +239,9 @@ class BaseNetwork(
             )
         return True
 
-    def _fit(self, X, y, sample_weight, incremental, classes=None, train=True, validation=None):
+    def _fit(
+        self, X, y, sample_weight, incremental, classes=None, train=True, validation=None, judge=None,
+    ):
         first_pass = not hasattr(self, "network_") or (not self.warm_start and not incremental)
         if y is None:
             raise ValueError(
@@ -279,7 +281,7 @@ class BaseNetwork(
             else:
                 fit_stochastic(
                     self, X, Y, sample_weight, incremental, early_stopping, unlabelled,
-                    validation, task,
+                    validation, task, judge,
                 )
         return self
 

@@ -13,7 +13,9 @@ import scipy.sparse as sp
 
 from ._compat import CALLBACK_ATTRIBUTES
 
-__all__ = ["all_or_nothing", "check_finite_output", "check_representable"]
+__all__ = [
+    "all_or_nothing", "check_finite_output", "check_representable", "restore_state", "save_state",
+]
 
 
 @functools.lru_cache(maxsize=None)
@@ -45,34 +47,46 @@ def all_or_nothing(fit_method):
 
     @functools.wraps(fit_method)
     def wrapper(self, *args, **kwargs):
-        kept = _estimator_param_names(type(self)) | REPLACED_ONLY | frozenset(CALLBACK_ATTRIBUTES)
-        saved, lengths, states = {}, {}, {}
-        for key, value in self.__dict__.items():
-            if key in kept:
-                saved[key] = value
-            elif key in APPEND_ONLY and isinstance(value, list):
-                # Training only appends to these: remember the length, not
-                # a copy (a copy of history_ would grow with every call).
-                saved[key], lengths[key] = value, len(value)
-            elif isinstance(value, np.random.RandomState):
-                # Its state, not a pickled copy: several times cheaper.
-                saved[key], states[key] = value, value.get_state()
-            else:
-                saved[key] = copy.deepcopy(value)
+        saved = save_state(self)
         try:
             return fit_method(self, *args, **kwargs)
         except BaseException:
-            callbacks = {key: self.__dict__[key] for key in CALLBACK_ATTRIBUTES if key in self.__dict__}
-            self.__dict__.clear()
-            self.__dict__.update(saved)
-            self.__dict__.update(callbacks)
-            for key, length in lengths.items():
-                del saved[key][length:]
-            for key, state in states.items():
-                saved[key].set_state(state)
+            restore_state(self, saved)
             raise
 
     return wrapper
+
+
+def save_state(estimator):
+    """What :func:`restore_state` needs to put ``estimator`` back as it is now."""
+    kept = _estimator_param_names(type(estimator)) | REPLACED_ONLY | frozenset(CALLBACK_ATTRIBUTES)
+    saved, lengths, states = {}, {}, {}
+    for key, value in estimator.__dict__.items():
+        if key in kept:
+            saved[key] = value
+        elif key in APPEND_ONLY and isinstance(value, list):
+            # Training only appends to these: remember the length, not
+            # a copy (a copy of history_ would grow with every call).
+            saved[key], lengths[key] = value, len(value)
+        elif isinstance(value, np.random.RandomState):
+            # Its state, not a pickled copy: several times cheaper.
+            saved[key], states[key] = value, value.get_state()
+        else:
+            saved[key] = copy.deepcopy(value)
+    return saved, lengths, states
+
+
+def restore_state(estimator, state):
+    """Put ``estimator`` back as it was at :func:`save_state` (callbacks kept)."""
+    saved, lengths, states = state
+    callbacks = {key: estimator.__dict__[key] for key in CALLBACK_ATTRIBUTES if key in estimator.__dict__}
+    estimator.__dict__.clear()
+    estimator.__dict__.update(saved)
+    estimator.__dict__.update(callbacks)
+    for key, length in lengths.items():
+        del saved[key][length:]
+    for key, random_state in states.items():
+        saved[key].set_state(random_state)
 
 
 def check_representable(X, dtype):

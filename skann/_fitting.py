@@ -35,14 +35,15 @@ def divergence_hint(estimator):
 
 def fit_stochastic(
     estimator, X, Y, sample_weight, incremental, early_stopping, unlabelled, validation=None,
-    task=None,
+    task=None, judge=None,
 ):
     """Run stochastic epochs (one for ``partial_fit``) and record them.
 
     ``validation`` is the validated ``(X, Y, weight)`` given to ``fit``, or
     None (early stopping then holds out ``validation_fraction`` of X).
     ``task`` is the fit's callback task (see ``_callbacks.fit_task``), or
-    None; each epoch is reported to it.
+    None; each epoch is reported to it. ``judge`` is the semi-supervised
+    guard's hook, or None.
     """
     network = estimator.network_
     optimizer, schedule = optimizer_and_schedule(estimator, incremental)
@@ -60,7 +61,7 @@ def fit_stochastic(
     )
     objective = SupervisedObjective(estimator._loss, l2_strength(estimator), estimator._input_noise())
     if unlabelled is not None:
-        plan, objective, extra_hooks = consistency_training(estimator, plan, *unlabelled)
+        plan, objective, extra_hooks = consistency_training(estimator, plan, *unlabelled, judge)
         hooks += extra_hooks
         if not incremental and estimator.solver == "adam" and estimator.learning_rate == "constant":
             # Full rate, then a half cosine to zero over the last epochs of

@@ -74,6 +74,76 @@ def test_guard_falls_back_when_unlabelled_samples_hurt(digits_partly_labelled):
     assert unguarded.score(X_test, y_test) < guarded.score(X_test, y_test)
 
 
+def test_guard_is_one_semi_supervised_fit_without_the_held_out_labels(
+    digits_partly_labelled, monkeypatch
+):
+    from skann.semi_supervised import _training
+
+    X_train, X_test, y_partial, y_test, labelled = digits_partly_labelled
+    seen = []  # labelled and unlabelled rows of each semi-supervised epoch
+    batches = _training.MixedPlan.batches
+
+    def recording(plan):
+        seen.append((len(plan.labelled.rows), len(plan.rows)))
+        return batches(plan)
+
+    monkeypatch.setattr(_training.MixedPlan, "batches", recording)
+    clf = MLPClassifier(semi_supervised="pseudo_label", max_iter=20, random_state=0)
+    clf.fit(X_train, y_partial)
+    assert clf.used_unlabelled_
+    assert clf.guard_scores_["semi_supervised"] > clf.guard_scores_["supervised"]
+    # One loop of max_iter epochs; the held-out 20% of the 25 labels (5,
+    # one per class) train as unlabelled rows and judge the network.
+    n_unlabelled = int((y_partial == -1).sum())
+    assert seen == [(20, n_unlabelled + 5)] * 20
+    assert len(clf.history_) == clf.n_iter_ == 20
+    supervised = MLPClassifier(max_iter=20, random_state=0).fit(X_train[labelled], y_partial[labelled])
+    assert clf.score(X_test, y_test) >= supervised.score(X_test, y_test) + 0.05
+
+
+def test_held_out_judge_allows_one_held_out_sample_of_loss():
+    from skann.semi_supervised._guard import HeldOutJudge
+
+    class Loop:
+        network, interrupted = None, False
+
+    def judged(score, interrupted=False):
+        judge = HeldOutJudge(np.arange(4), np.arange(4), None, supervised_score=0.75)
+        judge.evaluate = lambda network: (0.0, score)
+        loop = Loop()
+        loop.interrupted = interrupted
+        judge.on_fit_end(loop)
+        return judge
+
+    assert judged(0.5).passed  # one held-out sample (1/4) below 0.75
+    failing = judged(0.25)
+    assert failing.passed is False
+    assert failing.scores == {"supervised": 0.75, "semi_supervised": 0.25}
+    assert judged(0.0, interrupted=True).passed is None  # an interrupted fit is kept
+
+
+def test_guard_fallback_continues_a_warm_start_from_before_the_call(
+    digits_partly_labelled, monkeypatch
+):
+    from skann.semi_supervised._guard import HeldOutJudge
+
+    X_train, _, y_partial, _, labelled = digits_partly_labelled
+    params = dict(max_iter=30, warm_start=True, random_state=0)
+    guarded = MLPClassifier(**params).fit(X_train[labelled], y_partial[labelled])
+    supervised = MLPClassifier(**params).fit(X_train[labelled], y_partial[labelled])
+    # Whatever the semi-supervised network scores, the judge rejects it.
+    monkeypatch.setattr(HeldOutJudge, "on_fit_end", lambda judge, loop: setattr(judge, "passed", False))
+    guarded.set_params(semi_supervised="pseudo_label").fit(X_train, y_partial)
+    supervised.fit(X_train[labelled], y_partial[labelled])
+    assert not guarded.used_unlabelled_
+    # The discarded semi-supervised epochs left no trace: weights and
+    # history are those of two supervised warm-started fits.
+    assert len(guarded.history_) == len(supervised.history_)
+    np.testing.assert_allclose(
+        guarded.network_.params, supervised.network_.params, rtol=1e-9, atol=1e-12
+    )
+
+
 def test_partial_fit_learns_from_an_all_unlabelled_batch(digits_partly_labelled):
     X_train, _, y_partial, _, _ = digits_partly_labelled
     unlabelled = y_partial == -1

@@ -11,10 +11,12 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import indexable
 
 from .._compat import _safe_indexing
+from .._fit_safety import restore_state, save_state
+from ..nn.hooks import Hook
 from ._markers import check_labelled, unlabelled_mask
 from ._objectives import LABELLED_ONLY
 
-__all__ = ["fit_semi_supervised", "guard", "transduction"]
+__all__ = ["HeldOutJudge", "fit_semi_supervised", "held_out_judge", "transduction"]
 
 # Share of the labelled rows held out (per class) to check the unlabelled
 # rows help, and the fewest held-out rows that make the check worth it.
@@ -45,52 +47,79 @@ def _guard_split(estimator, y, labelled_rows):
     return train, held_out
 
 
-def guard(estimator, X, y, sample_weight, mask, validation=None):
-    """Whether the unlabelled rows help, judged on held-out labelled rows.
+class HeldOutJudge(Hook):
+    """The guard inside the semi-supervised fit: a hook of its loop.
 
-    Trains the network twice without the held-out rows, once on the
-    labelled rows alone and once with the unlabelled rows as well, and
-    compares their scores (accuracy, or R²) on the held-out rows. Both
-    fits get ``fit``'s validation data (``X_val``, ``y_val``,
-    ``sample_weight_val``), if any.
+    The held-out labelled rows train as unlabelled rows; at the end of the
+    fit the network is scored on their labels, and fails (``passed``
+    False: the caller falls back to a supervised fit) when it scores lower
+    than the supervised trial network by more than one held-out sample's
+    worth (a few held-out labels are a noisy judge; a collapse loses many).
 
-    Returns
-    -------
-    use_unlabelled : bool
-        False when the semi-supervised network scored lower by more than
-        ``1 / n_held_out`` (one held-out sample's worth of accuracy).
-    scores : dict or None
-        The two held-out scores; None when too few labels to hold out.
+    Parameters
+    ----------
+    rows : ndarray of int
+        The held-out rows, as indices into ``fit``'s X.
+    positions : ndarray of int
+        The same rows, as indices into the labelled rows.
+    weight : ndarray or None
+        Their sample weights.
+    supervised_score : float
+        The supervised trial network's score on them.
+
+    Attributes
+    ----------
+    passed : bool or None
+        None until judged (an interrupted fit is not).
+    scores : dict
+        ``{"supervised": ..., "semi_supervised": ...}``.
+    evaluate : callable
+        ``evaluate(network) -> (loss, score)`` on the held-out rows, set by
+        the semi-supervised training that runs the loop.
     """
-    split = _guard_split(estimator, y, np.flatnonzero(~mask))
+
+    def __init__(self, rows, positions, weight, supervised_score):
+        self.rows, self.positions, self.weight = rows, positions, weight
+        self.scores = {"supervised": supervised_score}
+        self.margin = 1.0 / len(rows) + 1e-12
+        self.passed = self.evaluate = None
+
+    def on_fit_end(self, loop):
+        if loop.interrupted:
+            return
+        score = float(self.evaluate(loop.network)[1])
+        self.scores["semi_supervised"] = score
+        self.passed = score >= self.scores["supervised"] - self.margin
+
+
+def held_out_judge(estimator, X, y, sample_weight, mask, validation=None):
+    """The guard's judge, after its supervised trial fit; None when too few
+    labels to hold out.
+
+    Trains the network on the labelled rows less 20% held out (stratified)
+    and scores it (accuracy, or R²) on the held-out rows: the score the
+    semi-supervised network, trained without their labels, must reach (see
+    :class:`HeldOutJudge`). The trial fit gets ``fit``'s validation data,
+    if any.
+    """
+    labelled = np.flatnonzero(~mask)
+    split = _guard_split(estimator, y, labelled)
     if split is None:
-        return True, None
+        return None
     train, held_out = split
-    keep = np.sort(np.concatenate([train, np.flatnonzero(mask)]))
     weight = None if sample_weight is None else np.asarray(sample_weight)
-    scores = {}
-    for name, rows, params in (
-        ("supervised", train, {"semi_supervised": None}),
-        ("semi_supervised", keep, {"supervised_fallback": False}),
-    ):
-        model = clone(estimator).set_params(**params, verbose=False)
-        if hasattr(model, "set_callbacks"):  # trial fits: callbacks see the final fit only
-            model.set_callbacks()
-        model.fit(
-            _safe_indexing(X, rows),
-            _safe_indexing(y, rows),
-            sample_weight=None if weight is None else weight[rows],
-            **validation_kwargs(validation),
-        )
-        scores[name] = model.score(
-            _safe_indexing(X, held_out),
-            _safe_indexing(y, held_out),
-            sample_weight=None if weight is None else weight[held_out],
-        )
-    # A few held-out labels are a noisy judge: fall back only when the
-    # semi-supervised network lost more than one held-out sample's worth.
-    margin = 1.0 / len(held_out) + 1e-12
-    return scores["semi_supervised"] >= scores["supervised"] - margin, scores
+    model = clone(estimator).set_params(semi_supervised=None, verbose=False)
+    if hasattr(model, "set_callbacks"):  # the trial fit: callbacks see the final fit only
+        model.set_callbacks()
+    model.fit(
+        _safe_indexing(X, train),
+        _safe_indexing(y, train),
+        sample_weight=None if weight is None else weight[train],
+        **validation_kwargs(validation),
+    )
+    held_weight = None if weight is None else weight[held_out]
+    score = model.score(_safe_indexing(X, held_out), _safe_indexing(y, held_out), sample_weight=held_weight)
+    return HeldOutJudge(held_out, np.searchsorted(labelled, held_out), held_weight, score)
 
 
 def validation_kwargs(validation):
@@ -108,12 +137,16 @@ def fit_semi_supervised(estimator, X, y, sample_weight, validation=None):
     mask = unlabelled_mask(estimator, y)
     check_labelled(estimator, y, mask)
     use_unlabelled = bool(mask.any()) and estimator.semi_supervised != LABELLED_ONLY
-    scores = None
+    judge = None
     if use_unlabelled and estimator.supervised_fallback:
-        use_unlabelled, scores = guard(estimator, X, y, sample_weight, mask, validation)
+        judge = held_out_judge(estimator, X, y, sample_weight, mask, validation)
     if use_unlabelled or not mask.any():
-        estimator._fit(X, y, sample_weight, incremental=False, validation=validation)
-    else:
+        before = None if judge is None else save_state(estimator)
+        estimator._fit(X, y, sample_weight, incremental=False, validation=validation, judge=judge)
+        if judge is not None and judge.passed is False:
+            restore_state(estimator, before)  # the fallback below starts from there
+            use_unlabelled = False
+    if not use_unlabelled and mask.any():
         labelled = np.flatnonzero(~mask)
         weight = None if sample_weight is None else np.asarray(sample_weight)[labelled]
         estimator._fit(
@@ -121,7 +154,7 @@ def fit_semi_supervised(estimator, X, y, sample_weight, validation=None):
             incremental=False, validation=validation,
         )
     estimator.used_unlabelled_ = use_unlabelled
-    estimator.guard_scores_ = scores
+    estimator.guard_scores_ = None if judge is None else judge.scores
     estimator.transduction_ = transduction(estimator, X, y, mask)
     return estimator
 

@@ -231,19 +231,23 @@ def _n_effective(labelled, batch):
     return max(batch.X.shape[0], 1)
 
 
-def consistency_training(estimator, labelled_plan, X, unlabelled_rows, sample_weight):
+def consistency_training(estimator, labelled_plan, X, unlabelled_rows, sample_weight, judge=None):
     """The plan, objective and hooks of a semi-supervised fit or partial_fit.
 
     State that successive calls continue (feature statistics, the mean
     teacher, the ramp-up's epoch count, the alignment's running mean) lives
     in the estimator's ``_unlabelled_state``, created on the first call.
 
+    With the guard's ``judge`` (a :class:`~skann.semi_supervised._guard.HeldOutJudge`),
+    its held-out labelled rows train as unlabelled rows, and it judges the
+    network on their labels at the end.
+
     Returns
     -------
     plan : MixedPlan
     objective : ConsistencyObjective
     hooks : list of Hook
-        The mean teacher's :class:`~skann.nn.hooks.EMA`.
+        The mean teacher's :class:`~skann.nn.hooks.EMA`, then the judge.
     """
     network = estimator.network_
     state = estimator._unlabelled_state
@@ -260,6 +264,13 @@ def consistency_training(estimator, labelled_plan, X, unlabelled_rows, sample_we
         perturb = Perturbation(
             state["center"], state["spread"], estimator.perturbation_scale, estimator._random_state
         )
+    hooks = [EMA(state["teacher"], TEACHER_DECAY)]
+    if judge is not None:
+        held = labelled_plan.X[judge.positions], labelled_plan.Y[judge.positions], judge.weight
+        judge.evaluate = lambda network: estimator._evaluate(network, *held)
+        labelled_plan.rows = np.setdiff1d(labelled_plan.rows, judge.positions)
+        unlabelled_rows = np.union1d(unlabelled_rows, judge.rows)
+        hooks.append(judge)
     plan = MixedPlan(
         labelled_plan, X, unlabelled_rows, sample_weight, estimator.batch_size,
         state["progress"], RAMPUP_FRACTION * estimator.max_iter,
@@ -268,4 +279,4 @@ def consistency_training(estimator, labelled_plan, X, unlabelled_rows, sample_we
     objective = ConsistencyObjective(
         estimator._loss, l2_strength(estimator), method, perturb, state["teacher"], state["alignment"]
     )
-    return plan, objective, [EMA(state["teacher"], TEACHER_DECAY)]
+    return plan, objective, hooks
