@@ -103,19 +103,21 @@ class PseudoLabel(UnlabelledLoss):
     gain = PSEUDO_LABEL_WEIGHT
 
     def term(self, P, teacher, weight):
-        if self.multiclass:
-            confident = (teacher.max(axis=1) >= self.threshold)[:, None]
-            target = np.zeros_like(P)
-            target[np.arange(len(P)), teacher.argmax(axis=1)] = 1
-        else:  # independent logistic outputs, each its own decision
-            confident = np.maximum(teacher, 1 - teacher) >= self.threshold
-            target = (teacher >= 0.5).astype(P.dtype)
         eps = np.finfo(P.dtype).eps
-        if self.multiclass:
-            per_element = -np.log(np.clip(P, eps, 1)) * target
-        else:
-            per_element = -np.log(np.clip(np.where(target > 0, P, 1 - P), eps, 1))
         scale = _row_scale(weight, len(P), P.dtype)
+        if self.multiclass:
+            rows, predicted = np.arange(len(P)), teacher.argmax(axis=1)
+            confident = (teacher[rows, predicted] >= self.threshold)[:, None]
+            scale *= confident  # rows below the threshold add nothing
+            # The log-loss of a one-hot target: minus the log of its class.
+            value = -float(np.log(np.clip(P[rows, predicted], eps, 1)) @ scale[:, 0])
+            P[rows, predicted] -= 1
+            P *= scale
+            return value
+        # Independent logistic outputs, each its own decision.
+        confident = np.maximum(teacher, 1 - teacher) >= self.threshold
+        target = (teacher >= 0.5).astype(P.dtype)
+        per_element = -np.log(np.clip(np.where(target > 0, P, 1 - P), eps, 1))
         value = float((per_element * confident * scale).sum())
         np.subtract(P, target, out=P)
         P *= confident

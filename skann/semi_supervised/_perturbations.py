@@ -3,13 +3,16 @@ pixel shifts and cut-out for images."""
 
 import numpy as np
 import scipy.sparse as sp
+from scipy.special import ndtri
 
 from .._augment import cut_out, shift_images
 
 __all__ = ["ImagePerturbation", "Perturbation", "feature_statistics", "mixup"]
 
-# Share of features hidden (set to their mean) in a strongly perturbed view.
+# Share of features hidden (set to their mean) in a strongly perturbed view,
+# and the standard normal quantile that a draw exceeds with that probability.
 FEATURE_DROPOUT = 0.1
+HIDDEN_QUANTILE = float(ndtri(1 - FEATURE_DROPOUT))
 # Noise of the weakly perturbed view, relative to the strong view's.
 WEAK_NOISE = 0.5
 # Gaussian draws pooled by a perturbation (see Perturbation._gaussian).
@@ -39,26 +42,28 @@ class Perturbation:
     def __init__(self, center, spread, scale, random_state):
         self.center, self.spread = center, spread
         self.noise = scale * spread
+        self.weak_noise = WEAK_NOISE * self.noise
         self.rng = np.random.default_rng(random_state.randint(np.iinfo(np.int32).max))
         # Gaussian draws dominate a step's time: windows at random offsets
         # of one pool of them are as good as fresh draws, at copy cost.
         self.pool = self.rng.standard_normal(NOISE_POOL, dtype=center.dtype)
 
     def _gaussian(self, shape):
+        """Standard normal draws of ``shape``: a window of the pool (a view)."""
         size = shape[0] * shape[1]
         if size > len(self.pool) // 2:
             return self.rng.standard_normal(shape, dtype=self.pool.dtype)
         start = self.rng.integers(len(self.pool) - size)
-        return self.pool[start : start + size].reshape(shape) * 1
+        return self.pool[start : start + size].reshape(shape)
 
     def __call__(self, X, strong):
         """A perturbed copy of the dense batch ``X``."""
-        rng = self.rng
-        noise = self._gaussian(X.shape)
-        noise *= self.noise if strong else WEAK_NOISE * self.noise
+        noise = np.multiply(self._gaussian(X.shape), self.noise if strong else self.weak_noise)
         noise += X
         if strong and FEATURE_DROPOUT > 0:
-            hidden = rng.random(X.shape, dtype=X.dtype) < FEATURE_DROPOUT
+            # Another window of the pool: a draw above its 1 - FEATURE_DROPOUT
+            # quantile hides the feature.
+            hidden = self._gaussian(X.shape) > HIDDEN_QUANTILE
             np.copyto(noise, np.broadcast_to(self.center, X.shape), where=hidden)
         return noise
 
