@@ -330,13 +330,15 @@ semi_supervised : {methods} or None, default=None
         get half the noise.
 
     supervised_fallback : bool, default=True
-        Guard against unlabelled samples that hurt: ``fit`` first trains
-        on 80% of the labelled samples twice, once with and once without
-        the unlabelled samples, and keeps the unlabelled samples unless
-        that network scores lower on the other 20% (by more than one
-        held-out sample's worth of accuracy, or ``1 / n_held_out`` of
-        R²); otherwise the final network trains on the labelled samples
-        alone. Costs about two extra fits; skipped when fewer than 4
+        Guard against unlabelled samples that hurt: ``fit`` holds out 20%
+        of the labelled samples, trains the network on the rest alone to
+        score them (the bar), then trains semi-supervised with the
+        held-out samples among the unlabelled ones. If that network
+        scores lower on the held-out labels by more than one held-out
+        sample's worth of accuracy (``1 / n_held_out`` of R²), the final
+        network trains on the labelled samples alone, from the state
+        before the call. Costs one small supervised fit, and the
+        held-out labels are not trained on; skipped when fewer than 4
         labelled samples can be held out, and by ``partial_fit``."""
 
 SEMI_SUPERVISED_ATTRIBUTES = """\
