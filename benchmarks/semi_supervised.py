@@ -205,7 +205,7 @@ def report(name, n_labels, target, results, classification):
     if target is not None:
         mean = np.mean(results[best][0])
         verdicts.append(
-            f"{name} L={n_labels} TARGET {target:.2f}: best skann method {best} "
+            f"{name} L={n_labels} TARGET {target:.3f}: best skann method {best} "
             f"{mean:.3f} -> " + ("PASS" if mean >= target else "MISS")
         )
     for model_name, (scores, times) in results.items():
