@@ -1,6 +1,6 @@
 """Semi-supervised learning side by side (issue 4's protocol).
 
-For each data set and label budget L, over 5 seeds: standardise the
+For each data set and label budget L, over 10 seeds (0-9): standardise the
 features; split off a stratified 30% test set; of the remaining rows keep L
 labels (stratified) and mark the others unlabelled (-1, or NaN for
 regression); fit every model; report mean ± std test accuracy (R² for

@@ -22,8 +22,9 @@ hidden_layer_sizes : array-like of shape (n_layers - 2,), default=(100,)
 
     batch_size : int or "auto", default="auto"
         Minibatch size of the stochastic solvers; "auto" is
-        ``min(200, n_samples)``, and 32 labelled plus 96 unlabelled rows
-        in semi-supervised training. Ignored by lbfgs.
+        ``min(200, n_samples)``, and in semi-supervised training 32
+        labelled rows plus 96 unlabelled ones (32 when ``input_shape``
+        gives images). Ignored by lbfgs.
 
     learning_rate : {"constant", "invscaling", "adaptive", "cosine"}, \
 default="constant"

@@ -101,6 +101,33 @@ def test_guard_is_one_semi_supervised_fit_without_the_held_out_labels(
     assert clf.score(X_test, y_test) >= supervised.score(X_test, y_test) + 0.05
 
 
+@pytest.mark.parametrize(
+    "params, rows_per_step",
+    [({}, (32, 96)), ({"input_shape": (8, 8)}, (32, 32)), ({"batch_size": 16}, (16, 16))],
+)
+def test_auto_batches_draw_fewer_unlabelled_rows_for_images(
+    digits_partly_labelled, monkeypatch, params, rows_per_step
+):
+    from skann.semi_supervised import _training
+
+    X_train, _, y_partial, _, labelled = digits_partly_labelled
+    y_partial = y_partial.copy()
+    y_partial[labelled[:5]] = -1  # 20 labels (fewer than a step's 32), 1 epoch
+    seen = []
+    batches = _training.MixedPlan.batches
+
+    def recording(plan):
+        seen.append((plan.labelled_batch, plan.unlabelled_batch, plan.n_steps))
+        return batches(plan)
+
+    monkeypatch.setattr(_training.MixedPlan, "batches", recording)
+    clf = MLPClassifier(semi_supervised="pseudo_label", max_iter=1, supervised_fallback=False, **params)
+    clf.fit(X_train, y_partial)
+    n_unlabelled = int((y_partial == -1).sum())
+    labelled_rows, unlabelled_rows = rows_per_step
+    assert seen == [(min(labelled_rows, 20), unlabelled_rows, -(-n_unlabelled // unlabelled_rows))]
+
+
 def test_held_out_judge_allows_one_held_out_sample_of_loss():
     from skann.semi_supervised._guard import HeldOutJudge
 

@@ -28,13 +28,15 @@ RAMPUP_FRACTION = 0.25
 # Rows per batch of each kind with batch_size="auto": many small steps
 # let the few labels and the unlabelled rows interact often.
 AUTO_BATCH = 32
-# Unlabelled rows per step with batch_size="auto": three per labelled row.
-# An epoch (one pass over the unlabelled rows) then takes a third of the
-# steps of 32 + 32 rows. Digits, default MLP, pseudo_label, seeds 0-9, no
-# guard, one BLAS thread: 4.3 s -> 2.0 s per fit (9.0x -> 4.3x a fully
-# labelled fit) for 0.923 / 0.953 / 0.968 -> 0.911 / 0.949 / 0.960 test
-# accuracy at L = 50 / 100 / 200 (batch_size=32 gives the 32 + 32 steps).
+# Unlabelled rows per step with batch_size="auto": three per labelled row
+# for tabular rows, one for images. An epoch (one pass over the unlabelled
+# rows) takes a third of the steps of 32 + 32 rows. Seeds 0-9, guarded,
+# one BLAS thread: the default MLP on digits costs ~4x a fully labelled fit
+# with 96 (9x with 32, for 1.2 / 0.4 / 0.8 more points at L = 50 / 100 /
+# 200); the ConvNet of benchmarks/semi_supervised.py costs 3.3x with 96 for
+# 0.967 / 0.974 at L = 100 / 200, and 4.3-4.6x with 32 for 0.972 / 0.979.
 AUTO_UNLABELLED_BATCH = 96
+AUTO_IMAGE_UNLABELLED_BATCH = 32
 # Distribution alignment (ReMixMatch): teacher predictions are rescaled
 # so that their running mean matches the labelled rows' class frequencies.
 ALIGNMENT_DECAY = 0.99
@@ -68,8 +70,8 @@ class MixedPlan:
     unlabelled_rows : ndarray of int
     sample_weight : ndarray or None
     batch_size : int or "auto"
-        The estimator's ``batch_size`` ("auto": 32 labelled and 96
-        unlabelled rows per step).
+        The estimator's ``batch_size`` ("auto": 32 labelled rows per step,
+        and ``auto_unlabelled`` unlabelled ones).
     progress : dict
         ``{"epochs": int}``, the epochs done so far (ramp-up), kept by the
         caller between calls.
@@ -78,11 +80,13 @@ class MixedPlan:
         The unsupervised weight at the end of the ramp-up.
     alignment : dict, optional
         Kept between calls: the labelled class prior (``"prior"``).
+    auto_unlabelled : int, default=AUTO_UNLABELLED_BATCH
+        Unlabelled rows per step with ``batch_size="auto"``.
     """
 
     def __init__(
         self, labelled, X, unlabelled_rows, sample_weight, batch_size, progress,
-        rampup_epochs, gain, alignment=None,
+        rampup_epochs, gain, alignment=None, auto_unlabelled=AUTO_UNLABELLED_BATCH,
     ):
         self.labelled, self.X, self.rows = labelled, X, unlabelled_rows
         self.sample_weight, self.progress = sample_weight, progress
@@ -91,7 +95,7 @@ class MixedPlan:
         auto = batch_size == "auto"
         n_labelled, n_unlabelled = len(labelled.rows), len(unlabelled_rows)
         self.labelled_batch = (min(labelled.batch_size, AUTO_BATCH) if auto else labelled.batch_size) if n_labelled else 0
-        self.unlabelled_batch = min(n_unlabelled, AUTO_UNLABELLED_BATCH if auto else batch_size) if n_unlabelled else 0
+        self.unlabelled_batch = min(n_unlabelled, auto_unlabelled if auto else batch_size) if n_unlabelled else 0
         self.n_steps = max(
             -(-n_labelled // max(self.labelled_batch, 1)),
             -(-n_unlabelled // max(self.unlabelled_batch, 1)),
@@ -258,7 +262,8 @@ def consistency_training(estimator, labelled_plan, X, unlabelled_rows, sample_we
             "progress": {"epochs": 0}, "alignment": {},
         }
     method = METHODS[estimator.semi_supervised](estimator._loss, estimator.confidence_threshold)
-    if len(estimator._image_shape) == 3:  # input_shape gave images
+    images = len(estimator._image_shape) == 3  # input_shape gave images
+    if images:
         perturb = ImagePerturbation(estimator._image_shape, estimator._random_state)
     else:
         perturb = Perturbation(
@@ -275,6 +280,7 @@ def consistency_training(estimator, labelled_plan, X, unlabelled_rows, sample_we
         labelled_plan, X, unlabelled_rows, sample_weight, estimator.batch_size,
         state["progress"], RAMPUP_FRACTION * estimator.max_iter,
         estimator.unsupervised_weight * method.gain, state["alignment"],
+        AUTO_IMAGE_UNLABELLED_BATCH if images else AUTO_UNLABELLED_BATCH,
     )
     objective = ConsistencyObjective(
         estimator._loss, l2_strength(estimator), method, perturb, state["teacher"], state["alignment"]
