@@ -20,7 +20,7 @@ that one's. One BLAS thread (threadpoolctl); fit times are process (CPU)
 seconds.
 
 Run ``python benchmarks/semi_supervised.py`` (``--seeds 10``, the issue's
-protocol; ``--quick`` for 2 seeds). ``--methods pseudo_label`` runs one
+protocol; ``--quick`` for 2 seeds; ``--first-seed 10`` for seeds 10-19). ``--methods pseudo_label`` runs one
 skann method; ``--only digits`` one data set; ``--convnet`` adds the
 ConvNet with ``input_shape=(8, 8)`` on digits scaled to [0, 1] (slow).
 """
@@ -187,7 +187,7 @@ def run_case(name, n_labels, classification, seeds):
 def report(name, n_labels, target, results, classification):
     """Print one case's rows; return its verdict lines."""
     metric = "accuracy" if classification else "R²"
-    print(f"\n{name}, L={n_labels} (test {metric}, mean ± std over {len(SEEDS)} seeds)")
+    print(f"\n{name}, L={n_labels} (test {metric}, mean ± std over seeds {SEEDS[0]}-{SEEDS[-1]})")
     print(f"  {'model':<24} {metric:>15} {'fit CPU s':>16} {'x full':>7}")
     full_time = np.mean(results["(fully labelled fit)"][1])
     for model_name, (scores, times) in results.items():
@@ -225,13 +225,14 @@ def main(argv=None):
     global SEEDS, METHODS
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="2 seeds")
-    parser.add_argument("--seeds", type=int, default=10, help="seeds 0 .. N-1 (10)")
+    parser.add_argument("--seeds", type=int, default=10, help="N seeds from --first-seed (10)")
+    parser.add_argument("--first-seed", type=int, default=0, help="first seed (0)")
     parser.add_argument("--only", default=None, help="run data sets, e.g. digits,wine")
     parser.add_argument("--labels", default=None, help="label budgets, e.g. 50,100")
     parser.add_argument("--methods", default=",".join(METHODS), help="skann methods")
     parser.add_argument("--convnet", action="store_true", help="add the ConvNet cases")
     args = parser.parse_args(argv)
-    SEEDS = tuple(range(2 if args.quick else args.seeds))
+    SEEDS = tuple(range(args.first_seed, args.first_seed + (2 if args.quick else args.seeds)))
     METHODS = tuple(args.methods.split(","))
     start = time.perf_counter()
     verdicts = []
