@@ -17,6 +17,7 @@ __all__ = [
     "EMA",
     "EarlyStopping",
     "FiniteCheck",
+    "History",
     "Hook",
     "KeepBest",
     "Validation",
@@ -81,6 +82,37 @@ class Hook:
         loop : TrainingLoop or LbfgsLoop
             The loop that ran.
         """
+
+
+class History(Hook):
+    """Keep every epoch's record: the loops' ``records`` and the estimators'
+    ``history_``.
+
+    The loops add one as their last hook, so each record it keeps is
+    complete (validation metrics included).
+
+    Attributes
+    ----------
+    records : list of dict
+        One per completed epoch, in order.
+
+    Examples
+    --------
+    >>> from skann.nn.hooks import History
+    >>> history = History()
+    >>> history.on_fit_begin(None)
+    >>> history.on_epoch_end(None, {"epoch": 1, "loss": 0.5})
+    False
+    >>> history.records
+    [{'epoch': 1, 'loss': 0.5}]
+    """
+
+    def on_fit_begin(self, loop):
+        self.records = []
+
+    def on_epoch_end(self, loop, record):
+        self.records.append(record)
+        return False
 
 
 class FiniteCheck(Hook):

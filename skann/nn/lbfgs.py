@@ -11,6 +11,8 @@ import time
 import numpy as np
 import scipy.optimize
 
+from .hooks import History
+
 __all__ = ["LbfgsLoop", "minimize_lbfgs"]
 
 
@@ -101,7 +103,8 @@ class LbfgsLoop:
     def __init__(self, network, objective, hooks=()):
         self.network = network
         self.objective = objective
-        self.hooks = list(hooks)
+        self.history = History()
+        self.hooks = [*hooks, self.history]
 
     def run(self, batch, max_iter, max_fun, tol):
         """Minimise the objective over ``batch`` (all rows); return the records.
@@ -122,7 +125,7 @@ class LbfgsLoop:
         """
         network = self.network
         ctx = network.context(training=True)
-        self.records, self.stopped, self.stop_reason = [], False, None
+        self.stopped, self.stop_reason = False, None
         for hook in self.hooks:
             hook.on_fit_begin(self)
         for hook in self.hooks:
@@ -134,7 +137,7 @@ class LbfgsLoop:
 
         def iteration(loss):
             record = {
-                "epoch": len(self.records) + 1,
+                "epoch": len(self.history.records) + 1,
                 "loss": loss,
                 "learning_rate": None,
                 "samples": batch.n_rows,
@@ -142,7 +145,6 @@ class LbfgsLoop:
             }
             started[0] = time.perf_counter()
             stop = [hook.on_epoch_end(self, record) for hook in self.hooks]
-            self.records.append(record)
             if any(stop):
                 self.stopped = True
                 raise StopIteration
@@ -154,4 +156,9 @@ class LbfgsLoop:
         )
         for hook in self.hooks:
             hook.on_fit_end(self)
-        return self.records
+        return self.history.records
+
+    @property
+    def records(self):
+        """The iterations run so far (the :class:`~skann.nn.hooks.History` hook's)."""
+        return getattr(self.history, "records", [])

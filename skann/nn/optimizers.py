@@ -17,11 +17,30 @@ import numpy as np
 from ._blocks import BLOCK_SIZE, blocks
 from ._params import Params
 
-__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "OPTIMIZERS"]
+__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "OPTIMIZERS", "clip_by_global_norm"]
 
 
 class Optimizer(Params):
-    """Base class of optimizers."""
+    """Base class of optimizers.
+
+    :meth:`step` applies, in Keras' order: gradient clipping to a global
+    norm (``clip_norm``), decoupled weight decay of the regularised
+    parameters (``weight_decay``, the leading ``n_regularized`` entries of
+    the flat buffer: the weights that layers declare ``regularized``, not
+    biases or scales), then the subclass's :meth:`update`.
+
+    Parameters
+    ----------
+    weight_decay : float, default=0.0
+        Each step first shrinks the regularised parameters by
+        ``learning_rate * weight_decay``, independently of the gradient.
+    clip_norm : float or None, default=None
+        Scale the gradient down to this global L2 norm before the step.
+    """
+
+    def __init__(self, weight_decay=0.0, clip_norm=None):
+        self.weight_decay = weight_decay
+        self.clip_norm = clip_norm
 
     def build(self, n_params, n_regularized, dtype):
         """Allocate the state for ``n_params`` parameters (the first
@@ -51,12 +70,25 @@ class Optimizer(Params):
     def step(self, params, grads, learning_rate):
         """Take one step on ``params`` (in place) along ``grads``.
 
+        Clips ``grads`` in place (``clip_norm``), decays the regularised
+        parameters (``weight_decay``), then calls :meth:`update`.
+
         Parameters
         ----------
         params, grads : ndarray of shape (n_params,)
             The flat parameter buffer and its gradient.
         learning_rate : float
         """
+        self.n_steps_ += 1
+        if self.clip_norm is not None:
+            clip_by_global_norm(grads, self.clip_norm)
+        shrink = 1.0 - float(learning_rate) * float(self.weight_decay)
+        if shrink != 1.0:
+            params[: self.n_regularized_] *= shrink
+        self.update(params, grads, learning_rate)
+
+    def update(self, params, grads, learning_rate):
+        """The optimizer's own update of ``params`` along ``grads`` (in place)."""
         raise NotImplementedError
 
     def _scratch(self, dtype):
@@ -73,6 +105,28 @@ class Optimizer(Params):
         return state
 
 
+def clip_by_global_norm(grads, max_norm):
+    """Scale ``grads`` in place so that its L2 norm is at most ``max_norm``.
+
+    Returns
+    -------
+    norm : float
+        The norm before clipping.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skann.nn.optimizers import clip_by_global_norm
+    >>> grads = np.array([3.0, 4.0])
+    >>> clip_by_global_norm(grads, 1.0), grads
+    (5.0, array([0.6, 0.8]))
+    """
+    norm = float(np.sqrt(np.dot(grads, grads)))
+    if norm > max_norm:
+        grads *= max_norm / norm
+    return norm
+
+
 class SGD(Optimizer):
     """Stochastic gradient descent with (Nesterov) momentum.
 
@@ -80,6 +134,8 @@ class SGD(Optimizer):
     ----------
     momentum : float, default=0.9
     nesterov : bool, default=True
+    weight_decay, clip_norm : float, float or None
+        As :class:`Optimizer` (0 and None: neither).
 
     Examples
     --------
@@ -91,15 +147,15 @@ class SGD(Optimizer):
     array([0.95, 2.05])
     """
 
-    def __init__(self, momentum=0.9, nesterov=True):
+    def __init__(self, momentum=0.9, nesterov=True, weight_decay=0.0, clip_norm=None):
+        super().__init__(weight_decay, clip_norm)
         self.momentum = momentum
         self.nesterov = nesterov
 
     def _allocate(self, dtype):
         self.velocity_ = np.zeros(self.n_params_, dtype) if self.momentum else None
 
-    def step(self, params, grads, learning_rate):
-        self.n_steps_ += 1
+    def update(self, params, grads, learning_rate):
         buffer = self._scratch(params.dtype)
         learning_rate, momentum = float(learning_rate), float(self.momentum)
         for block in blocks(params.size):
@@ -128,6 +184,9 @@ class Adam(Optimizer):
     beta_1, beta_2 : float, default=0.9, 0.999
         Decay rates of the first and second moment estimates.
     epsilon : float, default=1e-8
+    weight_decay, clip_norm : float, float or None
+        As :class:`Optimizer` (0 and None: neither; :class:`AdamW` decays by
+        default).
 
     Notes
     -----
@@ -154,7 +213,8 @@ class Adam(Optimizer):
     array([0.9, 2.1])
     """
 
-    def __init__(self, beta_1=0.9, beta_2=0.999, epsilon=1e-8):
+    def __init__(self, beta_1=0.9, beta_2=0.999, epsilon=1e-8, weight_decay=0.0, clip_norm=None):
+        super().__init__(weight_decay, clip_norm)
         self.beta_1 = beta_1
         self.beta_2 = beta_2
         self.epsilon = epsilon
@@ -163,8 +223,7 @@ class Adam(Optimizer):
         self.first_moment_ = np.zeros(self.n_params_, dtype)
         self.second_moment_ = np.zeros(self.n_params_, dtype)
 
-    def step(self, params, grads, learning_rate):
-        self.n_steps_ += 1
+    def update(self, params, grads, learning_rate):
         beta_1, beta_2 = self.beta_1, self.beta_2
         # Python floats, so that float32 buffers stay in float32 loops.
         root_1_minus_beta_2 = float(np.sqrt(1 - beta_2))
@@ -202,6 +261,8 @@ class AdamW(Adam):
         of the gradient, then takes an Adam step.
     beta_1, beta_2, epsilon : float
         As :class:`Adam`.
+    clip_norm : float or None, default=None
+        As :class:`Optimizer`.
 
     Examples
     --------
@@ -214,15 +275,8 @@ class AdamW(Adam):
     array([0.95, 2.  ])
     """
 
-    def __init__(self, weight_decay=0.01, beta_1=0.9, beta_2=0.999, epsilon=1e-8):
-        super().__init__(beta_1, beta_2, epsilon)
-        self.weight_decay = weight_decay
-
-    def step(self, params, grads, learning_rate):
-        shrink = 1.0 - float(learning_rate) * float(self.weight_decay)
-        if shrink != 1.0:
-            params[: self.n_regularized_] *= shrink
-        super().step(params, grads, learning_rate)
+    def __init__(self, weight_decay=0.01, beta_1=0.9, beta_2=0.999, epsilon=1e-8, clip_norm=None):
+        super().__init__(beta_1, beta_2, epsilon, weight_decay, clip_norm)
 
 
 class RMSprop(Optimizer):
@@ -233,6 +287,8 @@ class RMSprop(Optimizer):
     rho : float, default=0.9
         Decay rate of the running mean of squared gradients.
     epsilon : float, default=1e-8
+    weight_decay, clip_norm : float, float or None
+        As :class:`Optimizer` (0 and None: neither).
 
     Notes
     -----
@@ -248,15 +304,15 @@ class RMSprop(Optimizer):
     array([0.9])
     """
 
-    def __init__(self, rho=0.9, epsilon=1e-8):
+    def __init__(self, rho=0.9, epsilon=1e-8, weight_decay=0.0, clip_norm=None):
+        super().__init__(weight_decay, clip_norm)
         self.rho = rho
         self.epsilon = epsilon
 
     def _allocate(self, dtype):
         self.mean_square_ = np.zeros(self.n_params_, dtype)
 
-    def step(self, params, grads, learning_rate):
-        self.n_steps_ += 1
+    def update(self, params, grads, learning_rate):
         rho, epsilon = float(self.rho), float(self.epsilon)
         learning_rate = float(learning_rate)
         buffer = self._scratch(params.dtype)

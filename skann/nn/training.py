@@ -14,10 +14,10 @@ import time
 import numpy as np
 import scipy.sparse as sp
 
-from .hooks import Hook
+from .hooks import History, Hook
 from .schedules import Constant
 
-__all__ = ["Batch", "MinibatchPlan", "SupervisedObjective", "TrainingLoop", "clip_by_global_norm"]
+__all__ = ["Batch", "MinibatchPlan", "SupervisedObjective", "TrainingLoop"]
 
 
 class Batch:
@@ -185,8 +185,6 @@ class TrainingLoop:
     schedule : Schedule, default=None
         Learning rates; ``Constant(0.001)`` by default.
     hooks : list of Hook, default=()
-    clip_grad_norm : float, default=None
-        Scale the gradient down to this global L2 norm before each step.
     interruptible : bool, default=False
         Catch a ``KeyboardInterrupt`` raised during an epoch: the network's
         weights go back to where that epoch started (one copy of
@@ -229,15 +227,14 @@ class TrainingLoop:
     """
 
     def __init__(
-        self, network, objective, optimizer, schedule=None, hooks=(), clip_grad_norm=None,
-        interruptible=False,
+        self, network, objective, optimizer, schedule=None, hooks=(), interruptible=False,
     ):
         self.network = network
         self.objective = objective
         self.optimizer = optimizer
         self.schedule = Constant() if schedule is None else schedule
-        self.hooks = list(hooks)
-        self.clip_grad_norm = clip_grad_norm
+        self.history = History()
+        self.hooks = [*hooks, self.history]
         self.interruptible = interruptible
 
     def run(self, plan, max_epochs, rng=None):
@@ -258,7 +255,7 @@ class TrainingLoop:
         """
         self.ctx = self.network.context(training=True, rng=rng)
         self._start = None
-        self.records, self.stopped, self.stop_reason = [], False, None
+        self.stopped, self.stop_reason = False, None
         self.interrupted = False
         try:
             for hook in self.hooks:
@@ -272,7 +269,6 @@ class TrainingLoop:
                     break
                 self.schedule.on_epoch_end(record)
                 stop = [hook.on_epoch_end(self, record) for hook in self.hooks]
-                self.records.append(record)
                 if any(stop):
                     self.stopped = True
                     break
@@ -281,6 +277,11 @@ class TrainingLoop:
         finally:
             self.ctx = self._start = None  # per-call buffers go with the call, even on error
         return self.records
+
+    @property
+    def records(self):
+        """The epochs run so far (the :class:`~skann.nn.hooks.History` hook's)."""
+        return getattr(self.history, "records", [])
 
     def _interruptible_epoch(self, plan, epoch, step_hooks):
         """:meth:`_epoch`, rolled back to its start on a ``KeyboardInterrupt``
@@ -313,8 +314,6 @@ class TrainingLoop:
         total = weight = 0.0
         for batch in plan.batches():
             loss = objective(network, batch, ctx)
-            if self.clip_grad_norm is not None:
-                clip_by_global_norm(grads, self.clip_grad_norm)
             optimizer.step(params, grads, rate)
             total += loss * batch.n_rows
             weight += batch.n_rows
@@ -327,25 +326,3 @@ class TrainingLoop:
             "samples": plan.n_samples,
             "seconds": time.perf_counter() - started,
         }
-
-
-def clip_by_global_norm(grads, max_norm):
-    """Scale ``grads`` in place so that its L2 norm is at most ``max_norm``.
-
-    Returns
-    -------
-    norm : float
-        The norm before clipping.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from skann.nn.training import clip_by_global_norm
-    >>> grads = np.array([3.0, 4.0])
-    >>> clip_by_global_norm(grads, 1.0), grads
-    (5.0, array([0.6, 0.8]))
-    """
-    norm = float(np.sqrt(np.dot(grads, grads)))
-    if norm > max_norm:
-        grads *= max_norm / norm
-    return norm

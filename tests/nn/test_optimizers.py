@@ -327,3 +327,29 @@ def test_minimize_lbfgs_calls_back_at_each_iterate_and_can_stop():
     minimize_lbfgs(loss_and_gradient, params, max_iter=100, max_fun=100, tol=1e-12, callback=callback)
     assert len(seen) == 1
     assert params.dtype == np.float32
+
+
+# ----------------------------------------------------------------------
+# The step pipeline every optimizer shares: clip -> decay -> update
+# ----------------------------------------------------------------------
+@pytest.mark.parametrize("name", sorted(OPTIMIZERS))
+def test_every_optimizer_clips_then_decays_then_updates(name):
+    rng = np.random.RandomState(0)
+    params, grads = rng.normal(size=10), rng.normal(size=10) * 10
+    n_regularized, rate, decay, clip = 6, 0.1, 0.5, 1.0
+    optimizer = OPTIMIZERS[name](weight_decay=decay, clip_norm=clip).build(10, n_regularized, params.dtype)
+    reference = OPTIMIZERS[name](weight_decay=0.0).build(10, n_regularized, params.dtype)
+    # By hand: the gradient scaled to norm 1, the weights (not the biases)
+    # shrunk by rate * decay, then the plain update.
+    expected, clipped = params.copy(), grads / np.linalg.norm(grads) * clip
+    expected[:n_regularized] *= 1 - rate * decay
+    reference.step(expected, clipped.copy(), rate)
+    optimizer.step(params, grads, rate)
+    np.testing.assert_allclose(params, expected, rtol=1e-12)
+    np.testing.assert_allclose(np.linalg.norm(grads), clip, rtol=1e-12)  # clipped in place
+
+
+def test_a_small_gradient_is_not_clipped():
+    params, grads = np.zeros(3), np.array([0.3, 0.4, 0.0])
+    SGD(momentum=0.0, clip_norm=1.0).build(3, 3, params.dtype).step(params, grads, 1.0)
+    np.testing.assert_allclose(params, [-0.3, -0.4, 0.0])

@@ -23,9 +23,10 @@ class _Block(Params):
 
 def test_get_params_lists_the_init_arguments():
     assert Dense(3).get_params() == {"activation": "relu", "init": "auto", "units": 3}
-    assert Adam(beta_1=0.5).get_params() == {"beta_1": 0.5, "beta_2": 0.999, "epsilon": 1e-8}
-    assert AdamW().get_params() == {"beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-8, "weight_decay": 0.01}
-    assert SGD(nesterov=False).get_params(deep=False) == {"momentum": 0.9, "nesterov": False}
+    steps = {"clip_norm": None, "weight_decay": 0.0}  # every optimizer's step pipeline
+    assert Adam(beta_1=0.5).get_params() == {"beta_1": 0.5, "beta_2": 0.999, "epsilon": 1e-8, **steps}
+    assert AdamW().get_params() == {**steps, "beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-8, "weight_decay": 0.01}
+    assert SGD(nesterov=False).get_params(deep=False) == {"momentum": 0.9, "nesterov": False, **steps}
 
 
 def test_set_params_returns_self_and_rejects_unknown_names():

@@ -30,7 +30,8 @@ from skann.nn import (
     get_loss,
 )
 from skann.nn.schedules import Schedule
-from skann.nn.training import Batch, clip_by_global_norm
+from skann.nn.optimizers import clip_by_global_norm
+from skann.nn.training import Batch
 
 from ._gradcheck import numerical_gradient
 
@@ -215,7 +216,7 @@ def test_clip_by_global_norm():
 
 
 @pytest.mark.parametrize("max_norm", [0.5, 2.0, None])
-def test_clip_grad_norm_limits_the_step(max_norm):
+def test_the_optimizers_clip_norm_limits_the_step(max_norm):
     network = _network()
     direction = np.random.RandomState(0).normal(size=network.params.size)
     direction *= 1.5 / np.linalg.norm(direction)  # gradient of norm 1.5
@@ -224,7 +225,7 @@ def test_clip_grad_norm_limits_the_step(max_norm):
         network.grads[:] = direction
         return 0.0
 
-    loop = _loop(network, objective=objective, optimizer=SGD(momentum=0.0), schedule=Constant(1.0), clip_grad_norm=max_norm)
+    loop = _loop(network, objective=objective, optimizer=SGD(momentum=0.0, clip_norm=max_norm), schedule=Constant(1.0))
     before = network.params.copy()
     loop.run(_OneBatchPlan(), max_epochs=1)
     step = before - network.params
