@@ -9,7 +9,6 @@ thread count and the inference chunk size) and clear errors before any
 buffer exists.
 """
 
-import inspect
 from numbers import Integral
 
 import numpy as np
@@ -18,6 +17,7 @@ from sklearn import get_config
 from .nn import Dense
 from .nn._params import clone_params
 from .nn.layers import Conv2D, Dropout, Layer
+from .nn.network import CHUNK_ROWS
 
 # With dtype="auto", stochastic solvers compute in float32 from this many
 # weights on: there BLAS time dominates and float32 halves it. Smaller
@@ -26,11 +26,10 @@ from .nn.layers import Conv2D, Dropout, Layer
 # networks always use float32 with the stochastic solvers.
 FLOAT32_MIN_WEIGHTS = 10_000
 
-STOCHASTIC_SOLVERS = ("sgd", "adam", "adamw", "rmsprop")
 
-# Rows per forward pass in predict: large enough for efficient BLAS, small
-# enough that the activations stay in cache-friendly, bounded buffers.
-PREDICT_CHUNK_ROWS = 4096
+# Rows per forward pass in predict: the engine's (large enough for
+# efficient BLAS, small enough for bounded buffers).
+PREDICT_CHUNK_ROWS = CHUNK_ROWS
 
 # Networks with image layers hold much more per row at inference (the
 # im2col matrices of every Conv2D): their chunks are sized so that one
@@ -162,7 +161,7 @@ def compute_dtype(dtype, solver, plan, input_dtype=None):
         return np.dtype(dtype).type
     if input_dtype is not None and np.dtype(input_dtype) == np.float32:
         return np.float32
-    if solver in STOCHASTIC_SOLVERS and (
+    if solver != "lbfgs" and (
         plan.convolutional or plan.n_weights() >= FLOAT32_MIN_WEIGHTS
     ):
         return np.float32
@@ -180,11 +179,18 @@ def predict_chunk_rows(values_per_row, itemsize, images):
 # ----------------------------------------------------------------------
 # From an estimator's parameters
 # ----------------------------------------------------------------------
-def check_layers_alone(estimator):
-    """With ``layers=``, the parameters it replaces must keep their defaults."""
-    defaults = inspect.signature(type(estimator).__init__).parameters
+def check_layers_alone(params, defaults):
+    """With ``layers=``, the parameters it replaces must keep their defaults.
+
+    Parameters
+    ----------
+    params : dict
+        The estimator's parameters.
+    defaults : dict
+        The defaults of its ``__init__``.
+    """
     for name in ("hidden_layer_sizes", "activation", "dropout"):
-        value, default = getattr(estimator, name), defaults[name].default
+        value, default = params[name], defaults[name]
         if name == "hidden_layer_sizes":
             same = _sizes_or_none(value) == _sizes_or_none(default)
         else:
@@ -198,35 +204,22 @@ def check_layers_alone(estimator):
             )
 
 
-def network_layers(estimator, n_features, n_outputs):
-    """The network's layers (hidden, then output), their plan and the image shape.
-
-    Networks from ``hidden_layer_sizes`` take flat rows: there
-    ``input_shape`` only shapes the augmentation.
-    """
-    image_shape = resolve_input_shape(estimator.input_shape, n_features)
-    layers = [*estimator._hidden_layers(), Dense(n_outputs, "identity")]
-    check_training_options(estimator, layers)
-    network_input = image_shape if estimator.layers is not None else (n_features,)
-    return layers, NetworkPlan(layers, network_input), image_shape
-
-
-def check_training_options(estimator, layers):
+def check_training_options(params, layers):
     """Clear errors for options that the solver or the data cannot honour."""
-    augment = estimator.augment
+    augment = params.get("augment")
     random_layers = any(isinstance(layer, Dropout) and layer.rate for layer in layers)
-    if estimator.solver == "lbfgs" and (random_layers or augment is not None):
+    if params["solver"] == "lbfgs" and (random_layers or augment is not None):
         what = "Dropout layers make" if random_layers else f"augment={augment!r} makes"
         raise ValueError(
             f"{what} every loss evaluation random, which L-BFGS cannot "
             "minimise: use solver='adam' or 'sgd'."
         )
-    if augment is not None and estimator.input_shape is None:
+    if augment is not None and params["input_shape"] is None:
         raise ValueError(
             f"augment={augment!r} moves the pixels of images: give the image "
             "shape as input_shape, e.g. input_shape=(8, 8)."
         )
-    if augment is not None and estimator.semi_supervised is not None:
+    if augment is not None and params.get("semi_supervised") is not None:
         raise ValueError(
             f"augment={augment!r} does not apply to semi-supervised training, "
             "which perturbs its inputs itself: set augment=None."

@@ -18,9 +18,9 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._architecture import hidden_dense_layers
 from ._base import BaseNetwork, store_init_params
-from ._fit_safety import all_or_nothing, check_finite_output
+from ._fit_safety import check_finite_output
+from ._plan import Outcome
 from ._pretraining import check_compatible, copy_encoder, mirrored_decoder
-from ._regressor import target_scaling
 from ._compat import _check_sample_weight, _fit_context, check_array, Interval, validate_data
 from ._docstrings import (
     FIT_VALIDATION_PARAMETERS,
@@ -30,7 +30,7 @@ from ._docstrings import (
     fill_doc,
 )
 from ._early_stopping import paired_validation_data
-from ._regressor import _r2
+from ._targets import TargetScaler, r2
 from ._typing import ArrayLike, MatrixLike, NDArray
 
 if TYPE_CHECKING:
@@ -201,8 +201,7 @@ default=(100, 16)
     # ------------------------------------------------------------------
     # BaseNetwork hooks: a regressor of X onto standardised X
     # ------------------------------------------------------------------
-    @property
-    def _loss_name(self):
+    def _loss_name(self, encoder):
         return "squared_error"
 
     def _encoder_sizes(self):
@@ -224,40 +223,27 @@ default=(100, 16)
         encoder = self._encoder_layers()
         return encoder + mirrored_decoder(encoder)
 
-    def _initialize(self, layers, plan, early_stopping, input_dtype=None):
-        super()._initialize(layers, plan, early_stopping, input_dtype)
+    def _plan_attributes(self, plan):
         depth = len(self._encoder_layers())
-        self._code_layers = (depth, int(np.prod(plan.shapes[depth])))
+        return {"_code_layers": (depth, int(np.prod(plan.network_plan.shapes[depth])))}
 
-    def _validate_targets(self, y, incremental, classes=None, sample_weight=None):
-        # ``y`` is X itself: ``_fit`` has validated it already as X.
+    def _fit_encoder(self, y, classes, sample_weight):
+        # ``y`` is X itself (validated as X already).
         target = _dense(check_array(y, accept_sparse=True, dtype=_FLOAT_DTYPES))
-        if not incremental:
-            self.target_mean_, self.target_scale_ = target_scaling(
-                target, sample_weight, self.scale_target
-            )
-        return self._standardized(target)
+        return TargetScaler.fit(target, sample_weight, self.scale_target)
 
-    def _standardized(self, target):
-        """The dense float64 ``target`` scaled in place as the network's target."""
-        target -= self.target_mean_
-        target /= self.target_scale_
-        return target
+    def _encode_targets(self, encoder, y, sample_weight, first_pass, name="y"):
+        return encoder.encode(_dense(check_array(y, accept_sparse=True, dtype=_FLOAT_DTYPES)))
 
-    def _input_noise(self):
-        return self._corrupted if self.noise > 0 else None
+    def _decode(self, encoder, loss, scores):
+        with np.errstate(over="ignore", invalid="ignore"):
+            decoded = loss.output(scores, out=scores)
+            decoded *= encoder.scale
+            decoded += encoder.mean
+        return decoded
 
-    def _corrupted(self, X):
-        """A dense copy of X with Gaussian noise of std ``noise`` added."""
-        X = X.toarray() if sp.issparse(X) else X
-        noise = self._random_state.standard_normal(X.shape)
-        return (X + self.noise * noise).astype(self.network_.dtype, copy=False)
-
-    def _stratification(self, Y):
-        return None
-
-    def _score_encoded(self, Y, prediction, sample_weight):
-        return _r2(Y, prediction, sample_weight)
+    def _encoded_attributes(self, encoder):
+        return {"target_mean_": encoder.mean, "target_scale_": encoder.scale}
 
     @property
     def _n_features_out(self):
@@ -273,7 +259,6 @@ default=(100, 16)
     # ------------------------------------------------------------------
     @fill_doc(validation=FIT_VALIDATION_PARAMETERS)
     @_fit_context(prefer_skip_nested_validation=True)
-    @all_or_nothing
     def fit(
         self,
         X: MatrixLike,
@@ -295,7 +280,7 @@ default=(100, 16)
             Ignored, as is ``y_val``: the autoencoder's validation data
             are ``X_val`` alone, reconstructed like X.
         sample_weight : array-like of shape (n_samples,), default=None
-            Weight of each sample; integer weights act like repeated rows.
+            Weight of each sample in the reconstruction loss.
         {validation}
 
         Returns
@@ -306,11 +291,11 @@ default=(100, 16)
         validation = None
         if X_val is not None or sample_weight_val is not None:
             validation = paired_validation_data(X_val, X_val, sample_weight_val)
-        return self._fit(X, X, sample_weight, incremental=False, validation=validation)
+        data = self._encode(X, X, sample_weight, validation, incremental=False)
+        return self._fit_data(data, incremental=False)
 
     @available_if(BaseNetwork._check_stochastic_solver)
     @_fit_context(prefer_skip_nested_validation=True)
-    @all_or_nothing
     def partial_fit(
         self, X: MatrixLike, y: None = None, sample_weight: ArrayLike | None = None
     ) -> Self:
@@ -328,7 +313,7 @@ default=(100, 16)
         self : object
             The updated autoencoder.
         """
-        return self._fit(X, X, sample_weight, incremental=True)
+        return self._partial_fit(X, X, sample_weight)
 
     # ------------------------------------------------------------------
     # Transforming
@@ -345,11 +330,7 @@ default=(100, 16)
         codes : ndarray of shape (n_samples, code_size)
             In X's float dtype.
         """
-        check_is_fitted(self, "network_")
-        X = validate_data(
-            self, X, accept_sparse=_ACCEPT_SPARSE, dtype=_FLOAT_DTYPES, reset=False
-        )
-        return self._raw_scores(X, stop=self._n_encoder_layers)
+        return self._scores(X, stop=self._n_encoder_layers)[0]
 
     def inverse_transform(self, X: ArrayLike) -> NDArray:
         """Decode codes back to the input space.
@@ -372,11 +353,9 @@ default=(100, 16)
                 f"X has {codes.shape[1]} features, but inverse_transform expects "
                 f"codes of {n_codes} features (the code layer's width)."
             )
-        decoded = self._raw_scores(codes, start=self._n_encoder_layers)
-        with np.errstate(over="ignore", invalid="ignore"):
-            decoded = self._loss.output(decoded, out=decoded)
-            decoded *= self.target_scale_
-            decoded += self.target_mean_
+        inference = self._inference
+        scores = self._raw_scores(inference, codes, start=self._n_encoder_layers)
+        decoded = self._decode(inference[2], inference[1], scores)
         check_finite_output(self, decoded, codes)
         return decoded
 
@@ -405,9 +384,10 @@ default=(100, 16)
         )
         if sample_weight is not None:
             sample_weight = _check_sample_weight(sample_weight, X)
-        scores = self._raw_scores(X)
-        prediction = self._loss.output(scores, out=scores)
-        return _r2(self._standardized(_dense(X)), prediction, sample_weight)
+        inference = self._inference
+        scores = self._raw_scores(inference, X)
+        prediction = inference[1].output(scores, out=scores)
+        return r2(inference[2].encode(_dense(X)), prediction, sample_weight)
 
     # ------------------------------------------------------------------
     # Pre-training other networks
@@ -473,9 +453,11 @@ default=(100, 16)
         check_is_fitted(self, "network_")
         check_compatible(self, estimator)
         estimator._validate_params()
-        estimator.set_params(warm_start=False)
-        estimator._fit(X, y, None, incremental=False, classes=classes, train=False)
-        copy_encoder(self, estimator)
+        # Everything is built aside and checked before the estimator is
+        # changed: a call that fails leaves it exactly as it was.
+        data, plan, state = estimator._fit_unfitted(X, y, classes)
+        copy_encoder(self.network_, self._n_encoder_layers, state.network, type(estimator).__name__)
+        estimator._commit(data, plan, state, Outcome([]))
         return estimator.set_params(warm_start=True)
 
     def __sklearn_tags__(self):

@@ -3,30 +3,25 @@ inference shared by the estimators."""
 
 from __future__ import annotations
 
-import warnings
+import inspect
 from abc import ABCMeta, abstractmethod
+from contextlib import contextmanager
 from numbers import Integral, Real
 from typing import TYPE_CHECKING
 
 import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
-from sklearn.utils.validation import check_consistent_length, check_is_fitted
+from sklearn.utils.validation import check_consistent_length, check_is_fitted, indexable
 
 from ._architecture import (
     PREDICT_CHUNK_ROWS,
-    STOCHASTIC_SOLVERS,
-    architecture,
     check_layers,
     check_layers_alone,
-    compute_dtype,
-    describe,
     hidden_dense_layers,
     hidden_layer_sizes,
-    network_layers,
-    predict_chunk_rows,
 )
-from ._augment import AUGMENTATIONS, ShiftAugmentation
+from ._augment import AUGMENTATIONS
 from ._callbacks import fit_task
 from ._compat import (
     CALLBACK_ATTRIBUTES,
@@ -36,21 +31,32 @@ from ._compat import (
     StrOptions,
     _check_sample_weight,
     _fit_context,
+    _safe_indexing,
+    check_array,
+    feature_names,
     validate_data,
 )
 from ._doc_links import DocLinkMixin
-from ._fit_safety import all_or_nothing, check_finite_output, check_representable
+from ._fit_safety import check_finite_output, check_representable
 from ._docstrings import FIT_VALIDATION_PARAMETERS, fill_doc
-from ._early_stopping import paired_validation_data, validated_validation_data
-from ._fitting import fit_lbfgs, fit_stochastic
+from ._early_stopping import paired_validation_data
 from ._layers_param import LayerParamsMixin
 from ._persistence import check_version, with_version
+from ._plan import FitData, Outcome, TrainingState, evaluator, fit_plan
+from ._solvers import STOCHASTIC_SOLVERS
 from ._threads import fit_blas_threads
 from ._typing import ArrayLike, MatrixLike
 from ._weights import FittedWeightsMixin
-from .nn import ACTIVATIONS, Network, get_loss
-from .nn.layers import Dropout
-from .semi_supervised import CLASSIFICATION_METHODS, LABELLED_ONLY, fit_semi_supervised, split_labelled
+from .nn import ACTIVATIONS
+from .semi_supervised import (
+    CLASSIFICATION_METHODS,
+    LABELLED_ONLY,
+    HeldOutJudge,
+    check_labelled,
+    guard_split,
+    transduction,
+    unlabelled_mask,
+)
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -59,6 +65,9 @@ __all__ = ["BaseNetwork", "PREDICT_CHUNK_ROWS"]
 
 # Fitted attributes a semi-supervised fit sets, which any new fit drops.
 SEMI_SUPERVISED_ATTRIBUTES = ("transduction_", "used_unlabelled_", "guard_scores_")
+
+_ACCEPT_SPARSE = ["csr", "csc"]
+_FLOAT_DTYPES = (np.float64, np.float32)
 
 
 def store_init_params(estimator, arguments):
@@ -82,10 +91,18 @@ class BaseNetwork(
 ):
     """Base class of skann's estimators; not for direct use.
 
-    Subclasses define ``_loss_name``, ``_validate_targets`` (labels to a float
-    target matrix), ``_score_encoded`` and the prediction methods.
-    Everything else (validation, network construction, solvers, early
-    stopping, warm start, ``partial_fit``, inference) lives here, once.
+    A ``fit`` is four steps, each readable and testable alone::
+
+        data = self._encode(X, y, sample_weight, validation, incremental)
+        plan = fit_plan(params, data, previous, hidden_layers, loss, incremental)
+        state = plan.start(previous)          # copies, never the fitted objects
+        outcome = plan.run(state, data, task)
+        self._commit(data, plan, state, outcome)   # the one write
+
+    Subclasses define how targets are encoded (``_fit_encoder``,
+    ``_encode_targets``), decoded (``_decode``) and the prediction methods.
+    Everything else (validation, the plan, warm start, ``partial_fit``,
+    the semi-supervised guard, inference) lives here, once.
     """
 
     _parameter_constraints: dict = {
@@ -137,23 +154,23 @@ class BaseNetwork(
         pass
 
     # ------------------------------------------------------------------
-    # Hooks for subclasses
+    # What subclasses define: targets in and out
     # ------------------------------------------------------------------
-    @property
     @abstractmethod
-    def _loss_name(self):
-        """Registry name of the loss for the fitted targets."""
+    def _fit_encoder(self, y, classes, sample_weight):
+        """The target encoder of a first pass, fitted on raw targets ``y``."""
 
     @abstractmethod
-    def _validate_targets(self, y, incremental, classes=None, sample_weight=None):
-        """Check ``y``; fit target encoders on a first pass; return ``Y``.
-
-        ``Y`` is a float matrix of shape (n_samples, n_outputs).
-        """
+    def _encode_targets(self, encoder, y, sample_weight, first_pass, name="y"):
+        """Raw targets ``y`` as the float matrix the network trains on."""
 
     @abstractmethod
-    def _score_encoded(self, Y, P, sample_weight):
-        """``score`` of predictions ``P`` against targets ``Y``, both encoded."""
+    def _decode(self, encoder, loss, scores):
+        """Predictions (``predict``'s) from raw output scores."""
+
+    def _loss_name(self, encoder):
+        """Registry name of the loss for targets encoded by ``encoder``."""
+        return encoder.loss_name
 
     def _hidden_layer_sizes(self):
         return hidden_layer_sizes(self.hidden_layer_sizes)
@@ -163,39 +180,34 @@ class BaseNetwork(
         layers from ``hidden_layer_sizes``, ``activation`` and ``dropout``."""
         if self.layers is None:
             return hidden_dense_layers(self._hidden_layer_sizes(), self.activation, self.dropout)
-        check_layers_alone(self)
+        defaults = {
+            name: parameter.default
+            for name, parameter in inspect.signature(type(self).__init__).parameters.items()
+        }
+        check_layers_alone(self.get_params(deep=False), defaults)
         return check_layers(self.layers)
 
-    def _class_weighted(self, Y, sample_weight, incremental, validation=False):
-        """Sample weights with the class weights multiplied in (classifier)."""
-        return sample_weight
+    def _class_weighted(self, encoder, Y, sample_weight, incremental):
+        """``(sample_weight with class weights, fitted class counts, factor table)``
+        (classifier; the others have no class weights)."""
+        return sample_weight, {}, None
 
-    def _check_warm_start_targets(self, y):
+    def _check_warm_start_targets(self, encoder, y):
         """Refuse targets a warm-started fit cannot continue on (classifier)."""
 
-    def _validate_validation_targets(self, y):
-        """Encoded validation targets, with the training encoders."""
-        return self._validate_targets(y, incremental=True)
+    def _encoded_attributes(self, encoder):
+        """Fitted attributes users read from the target encoder."""
+        return {}
 
-    def _input_noise(self):
-        """Corruption of the inputs of each training batch, or None."""
-        if self.augment is None:
-            return None
-        seed = self._random_state.randint(np.iinfo(np.int32).max)
-        return ShiftAugmentation(self._image_shape, np.random.default_rng(seed))
-
-    def _evaluate(self, network, X, Y, sample_weight):
-        """Loss (no penalty) and score of ``network`` on validated data."""
-        P = network.output(X, chunk_rows=self._chunk_rows(network.dtype))
-        P = self._loss.output(P, out=P)
-        return self._loss.value(Y, P, sample_weight), self._score_encoded(Y, P, sample_weight)
+    def _plan_attributes(self, plan):
+        """Fitted attributes that depend on the plan (the autoencoder's code)."""
+        return {}
 
     # ------------------------------------------------------------------
     # Fitting
     # ------------------------------------------------------------------
     @fill_doc(validation=FIT_VALIDATION_PARAMETERS)
     @_fit_context(prefer_skip_nested_validation=True)
-    @all_or_nothing
     def fit(
         self,
         X: MatrixLike,
@@ -208,6 +220,10 @@ class BaseNetwork(
     ) -> Self:
         """Fit the model to data matrix X and targets y.
 
+        A fit is all or nothing: one that raises (bad input, divergence, a
+        callback's error, a ``KeyboardInterrupt`` before its first epoch
+        completes) leaves a previously fitted model exactly as it was.
+
         Parameters
         ----------
         X : {{array-like, sparse matrix}} of shape (n_samples, n_features)
@@ -215,7 +231,9 @@ class BaseNetwork(
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
             Targets.
         sample_weight : array-like of shape (n_samples,), default=None
-            Weight of each sample; integer weights act like repeated rows.
+            Weight of each sample in the loss (and in the early-stopping
+            split). With Dropout or BatchNorm layers, a weight of k is not
+            the same as k repeated rows.
         {validation}
 
         Returns
@@ -224,12 +242,17 @@ class BaseNetwork(
             The fitted estimator.
         """
         validation = paired_validation_data(X_val, y_val, sample_weight_val)
-        if self.semi_supervised is not None:
-            return fit_semi_supervised(self, X, y, sample_weight, validation)
-        self._fit(X, y, sample_weight, incremental=False, validation=validation)
-        for name in SEMI_SUPERVISED_ATTRIBUTES:
-            self.__dict__.pop(name, None)
-        return self
+        if self.semi_supervised is not None and y is not None:
+            return self._fit_semi_supervised(X, y, sample_weight, validation)
+        data = self._encode(X, y, sample_weight, validation, incremental=False)
+        return self._fit_data(data, incremental=False)
+
+    def _partial_fit(self, X, y, sample_weight, classes=None):
+        """``partial_fit``: one epoch over the batch, continuing the model."""
+        data = self._encode(X, y, sample_weight, None, incremental=True, classes=classes)
+        if data.X.shape[0] == 0 and data.unlabelled is None:
+            return self  # labelled_only, and no label in the batch: nothing to learn
+        return self._fit_data(data, incremental=True)
 
     def _check_stochastic_solver(self):
         if self.solver not in STOCHASTIC_SOLVERS:
@@ -239,226 +262,369 @@ class BaseNetwork(
             )
         return True
 
-    def _fit(
-        self, X, y, sample_weight, incremental, classes=None, train=True, validation=None, judge=None,
-    ):
-        first_pass = not hasattr(self, "network_") or (not self.warm_start and not incremental)
+    def _continues(self, incremental):
+        """Whether this call continues the fitted model (warm_start, partial_fit)."""
+        return hasattr(self, "network_") and (incremental or self.warm_start)
+
+    def _previous(self, incremental):
+        """The fitted state this call continues, or None (read, never changed)."""
+        if not self._continues(incremental):
+            return None
+        state = TrainingState(
+            self.network_, self._trained_architecture, self._random_state, self._optimizer,
+            self._schedule, self._unlabelled_state,
+            dict(
+                best_loss=self.best_loss_, no_improvement_count=self._no_improvement_count,
+                validation_scores=self.validation_scores_, best_validation_score=self.best_validation_score_,
+            ),
+            self.history_, self.loss_curve_, self.t_,
+        )
+        state.loss = getattr(self, "loss_", None)
+        return state
+
+    def _plan(self, data, previous, incremental, params=None):
+        """The fit plan of ``data`` (every configuration error raised here)."""
+        params = self.get_params(deep=False) if params is None else params
+        hidden = self._hidden_layers()
+        return fit_plan(params, data, previous, hidden, self._loss_name(data.encoder), incremental)
+
+    def _train(self, plan, previous, data, task=None, judge=None, interruptible=True):
+        """Start and run ``plan``: the trained state and the outcome (nothing written)."""
+        state = plan.start(previous)
+        if task is not None:
+            # The model callbacks see at the end of an epoch: the fitted
+            # attributes this fit would commit, with a copy of that epoch's
+            # network.
+            def epoch_attributes(network, epoch):
+                attributes = self._fitted_attributes(data, plan, state)
+                attributes.update(
+                    network_=network, _inference=(network, plan.loss, data.encoder, plan.chunk_rows), n_iter_=epoch,
+                )
+                return attributes
+
+            task.epoch_attributes = epoch_attributes
+        check_representable(data.X, plan.dtype)
+        # Overflow, 0/0 and x/0 (the Poisson loss of an output that
+        # underflowed) end in a non-finite loss, which FiniteCheck reports.
+        with (
+            fit_blas_threads(plan.largest_product_flops(max(data.X.shape[0], 1))),
+            np.errstate(over="ignore", invalid="ignore", divide="ignore"),
+        ):
+            outcome = plan.run(state, data, task, judge, interruptible)
+        return state, outcome
+
+    def _max_epochs(self, plan):
+        """Epochs a fit may report to callbacks (lbfgs: iterations, plus the
+        one begun when scipy stops)."""
+        return plan.max_epochs + 1 if plan.lbfgs else plan.max_epochs
+
+    def _fit_data(self, data, incremental):
+        """Plan, train and commit a supervised call."""
+        previous = self._previous(incremental)
+        plan = self._plan(data, previous, incremental)
+        with self._reported(data, plan) as task:
+            state, outcome = self._train(plan, previous, data, task)
+            self._commit(data, plan, state, outcome)
+        return self
+
+    @contextmanager
+    def _reported(self, data, plan, phases=1):
+        """The callbacks' root task of a fit (None without callbacks).
+
+        The task ends after the commit (callbacks see the fitted model); a
+        callback that raises there undoes the commit, so the fit is still
+        all or nothing. ``phases``: how many trainings may report epochs.
+        """
+        before = dict(self.__dict__)
+        try:
+            with fit_task(self, *data.given, phases * self._max_epochs(plan)) as task:
+                yield task
+        except BaseException:
+            for name in set(self.__dict__) - set(before) - set(CALLBACK_ATTRIBUTES):
+                del self.__dict__[name]
+            self.__dict__.update({k: v for k, v in before.items() if k not in CALLBACK_ATTRIBUTES})
+            raise
+
+    def _fit_semi_supervised(self, X, y, sample_weight, validation):
+        """``fit`` with ``semi_supervised``: the guarded semi-supervised fit.
+
+        With ``supervised_fallback``, a supervised trial on 80% of the
+        labelled rows sets the bar the semi-supervised network must reach
+        on the other 20%, which it trains on as unlabelled rows; below the
+        bar, the model is fitted on the labelled rows alone. A callback's
+        stop ends the fit (no fallback); an interrupt in any phase ends the
+        whole fit.
+        """
+        X, y = indexable(X, y)
+        mask = unlabelled_mask(self, y)
+        check_labelled(self, y, mask)
+        data = self._encode(X, y, sample_weight, validation, incremental=False, mask=mask)
+        previous = self._previous(incremental=False)
+        plan = self._plan(data, previous, incremental=False)
+        judge = None
+        if data.unlabelled is not None and self.supervised_fallback:
+            judge = self._guard_judge(data, mask)
+        # The fallback, when it runs, reports its epochs to the same task.
+        with self._reported(data, plan, phases=1 if judge is None else 2) as task:
+            state, outcome = self._train(plan, previous, data, task, judge)
+            used = data.unlabelled is not None
+            if judge is not None and judge.passed is False and not outcome.stopped_by_callback:
+                data = data.labelled_only()
+                plan = self._plan(data, previous, incremental=False)
+                state, outcome = self._train(plan, previous, data, task)
+                used = False
+            predicted = None
+            if mask.any():
+                scores = state.network.output(data.X_unlabelled, chunk_rows=plan.chunk_rows, out_dtype=data.X.dtype)
+                predicted = self._decode(data.encoder, plan.loss, scores)
+            semi_supervised = {
+                "used_unlabelled_": used,
+                "guard_scores_": None if judge is None else judge.scores,
+                "transduction_": transduction(y, mask, predicted),
+            }
+            self._commit(data, plan, state, outcome, semi_supervised)
+        return self
+
+    def _guard_judge(self, data, mask):
+        """The guard's judge, after its supervised trial; None when too few
+        labels to hold out.
+
+        The trial trains the network, from scratch and without callbacks,
+        on the labelled rows less 20% held out (stratified) and scores it
+        (accuracy, or R²) on the held-out rows: the bar of
+        :class:`~skann.semi_supervised.HeldOutJudge`. It gets ``fit``'s
+        validation data, if any. An interrupt ends the whole fit.
+        """
+        params = self.get_params(deep=False)
+        strata = data.encoder.stratification(data.Y)
+        split = guard_split(data.X, data.Y, data.sample_weight, strata, check_random_state(params["random_state"]))
+        if split is None:
+            return None
+        train, held_out = split
+        trial_params = dict(params, semi_supervised=None, verbose=False)
+        trial_data = data.labelled_rows(train)
+        plan = self._plan(trial_data, None, incremental=False, params=trial_params)
+        state, _ = self._train(plan, None, trial_data, interruptible=False)
+        weight = None if data.sample_weight is None else data.sample_weight[held_out]
+        evaluate = evaluator(plan.loss, data.encoder, data.X[held_out], data.Y[held_out], weight, plan.chunk_rows)
+        labelled = np.flatnonzero(~mask)
+        return HeldOutJudge(labelled[held_out], held_out, weight, float(evaluate(state.network)[1]))
+
+    # ------------------------------------------------------------------
+    # Step 1: validated, encoded data
+    # ------------------------------------------------------------------
+    def _encode(self, X, y, sample_weight, validation, incremental, classes=None, mask=None, first_pass=None):
+        """``FitData`` of a call: validated X, encoded targets, weights.
+
+        Reads the fitted encoders of a continued model; writes nothing.
+        """
+        if first_pass is None:
+            first_pass = not self._continues(incremental)
         if y is None:
             raise ValueError(
                 f"{type(self).__name__} requires y to be passed, but the target y is None."
             )
         given = X, y, sample_weight  # what callbacks see, in the user's terms
-        X, Y, sample_weight, unlabelled = self._validate_training_data(
-            X, y, sample_weight, first_pass, incremental, classes
-        )
-        if validation is not None:
-            validation = validated_validation_data(self, *validation)
-        layers, plan = self._plan(X.shape[1], Y.shape[1])
-        # partial_fit has no epochs to monitor: it ignores early_stopping.
-        early_stopping = self.early_stopping and not incremental
-        if first_pass:
-            self._random_state = check_random_state(self.random_state)
-            self._initialize(layers, plan, early_stopping, X.dtype)
-        else:
-            self._check_architecture(layers, plan)
-        if not train:  # validated and built only (AutoEncoder.init_network)
-            return self
-        if X.shape[0] == 0 and unlabelled is None:  # labelled_only, no label in the batch
-            return self
-        check_representable(X, self.network_.dtype)
-        Y = Y.astype(self.network_.dtype, copy=False)
-        batch_rows = X.shape[0] if self.solver == "lbfgs" else self._batch_rows(X.shape[0])
-        flops = plan.largest_product_flops(batch_rows)
-        # Overflow, 0/0 and x/0 (the Poisson loss of an output that
-        # underflowed) end in a non-finite loss, which FiniteCheck reports.
-        with (
-            fit_task(self, *given, self._max_epochs(incremental)) as task,
-            fit_blas_threads(flops),
-            np.errstate(over="ignore", invalid="ignore", divide="ignore"),
-        ):
-            if self.solver == "lbfgs":
-                fit_lbfgs(self, X, Y, sample_weight, validation, task)
-            else:
-                fit_stochastic(
-                    self, X, Y, sample_weight, incremental, early_stopping, unlabelled,
-                    validation, task, judge,
-                )
-        return self
-
-    def _max_epochs(self, incremental):
-        """Epochs a fit may report to callbacks (lbfgs: iterations, plus the
-        one begun when scipy stops)."""
-        if self.solver == "lbfgs":
-            return self.max_iter + 1
-        return 1 if incremental else self.max_iter
-
-    def _validate_training_data(self, X, y, sample_weight, first_pass, incremental, classes):
-        """Validated X, encoded Y, weights, and the unlabelled part (or None)."""
         # Before anything indexes y or the weights by X's rows.
         check_consistent_length(X, y)
-        X = validate_data(
-            self, X, accept_sparse=["csr", "csc"], dtype=(np.float64, np.float32), reset=first_pass
-        )
+        X, fitted = self._validated_X(X, first_pass)
         if sample_weight is not None:
             # float64 whatever X's dtype: weights act as ratios, and a
             # float32 cast would turn finite weights above 3.4e38 into inf.
             sample_weight = _check_sample_weight(
                 sample_weight, X, dtype=np.float64, ensure_non_negative=True
             )
-        unlabelled = None
+        unlabelled = X_unlabelled = None
+        n_labelled = X.shape[0]
         if self.semi_supervised is not None:
-            (X, y, sample_weight), unlabelled = self._split_unlabelled(
-                X, y, sample_weight, incremental, classes
-            )
+            if mask is None:
+                mask = unlabelled_mask(self, y)
+                check_labelled(self, y, mask, classes, incremental)
+            if mask.any():
+                labelled = np.flatnonzero(~mask)
+                if self.semi_supervised != LABELLED_ONLY:
+                    unlabelled = (X, np.flatnonzero(mask), sample_weight)
+                X_unlabelled = X[np.flatnonzero(mask)]
+                X, y = X[labelled], _safe_indexing(y, labelled)
+                sample_weight = None if sample_weight is None else sample_weight[labelled]
+                n_labelled = len(labelled)
+        encoder = None if first_pass else self._target_encoder
+        if n_labelled == 0:  # every row unlabelled: encoders need a placeholder target
+            y = self._placeholder_target(encoder, y, classes)
         if not first_pass and not incremental:  # warm_start
-            self._check_warm_start_targets(y)
-        Y = self._validate_targets(
-            y, incremental=not first_pass, classes=classes, sample_weight=sample_weight
-        )
-        if X.shape[0] == 0:  # every row unlabelled: y was a placeholder
-            Y = Y[:0]
+            self._check_warm_start_targets(encoder, y)
+        if first_pass:
+            encoder = self._fit_encoder(y, classes, sample_weight)
+        Y = self._encode_targets(encoder, y, sample_weight, first_pass)
+        Y = Y[:n_labelled]
         if X.shape[0] != Y.shape[0]:
             raise ValueError(
                 f"X has {X.shape[0]} samples but y has {Y.shape[0]}; they must match."
             )
-        sample_weight = self._class_weighted(Y, sample_weight, incremental)
-        return X, Y, sample_weight, unlabelled
+        sample_weight, counts, table = self._class_weighted(encoder, Y, sample_weight, incremental)
+        fitted.update(counts)
+        if validation is not None:
+            validation = self._encoded_validation(validation, encoder, table, X.shape[1], fitted)
+        data = FitData(X, Y, sample_weight, encoder, unlabelled, validation, given, fitted)
+        data.X_unlabelled = X_unlabelled
+        return data
 
-    def _split_unlabelled(self, X, y, sample_weight, incremental, classes):
-        """``((X, y, weight) of the labelled rows, unlabelled training)``.
+    def _validated_X(self, X, first_pass):
+        """Validated X and, on a first pass, its ``n_features_in_`` and
+        ``feature_names_in_`` (to commit; nothing is written here)."""
+        if not first_pass:
+            X = validate_data(self, X, accept_sparse=_ACCEPT_SPARSE, dtype=_FLOAT_DTYPES, reset=False)
+            return X, {}
+        names = feature_names(X)
+        X = check_array(X, accept_sparse=_ACCEPT_SPARSE, dtype=_FLOAT_DTYPES)
+        return X, {"n_features_in_": X.shape[1], "feature_names_in_": names}
 
-        The unlabelled part is ``(X, rows, sample_weight)`` over all rows,
-        or None when every row is labelled.
+    def _encoded_validation(self, validation, encoder, table, n_features, fitted):
+        """Validated ``(X, Y, weight)`` of the validation data, encoded as the
+        training targets; with ``semi_supervised``, unlabelled rows dropped.
+
+        Validation rows weigh their ``sample_weight_val`` times the training
+        rows' class factors, by the same rule as training weights.
         """
-        labelled_only = self.semi_supervised == LABELLED_ONLY
-        if self.solver not in STOCHASTIC_SOLVERS and not labelled_only:
-            raise ValueError(
-                f"semi_supervised={self.semi_supervised!r} trains with the stochastic "
-                f"solvers {STOCHASTIC_SOLVERS}, not solver={self.solver!r}. Set "
-                "solver='adam' (or 'sgd'), or semi_supervised=None."
-            )
-        X_labelled, y_labelled, weight, rows = split_labelled(
-            self, X, y, sample_weight, incremental, classes
-        )
-        unlabelled = (X, rows, sample_weight) if len(rows) and not labelled_only else None
-        return (X_labelled, y_labelled, weight), unlabelled
-
-    def _batch_rows(self, n_samples, warn=False):
-        """Minibatch size for ``n_samples`` training rows."""
-        if self.batch_size == "auto":
-            return min(200, n_samples)
-        if warn and self.batch_size > n_samples:
-            warnings.warn(
-                f"batch_size={self.batch_size} is larger than the {n_samples} "
-                "training samples; it is clipped to the sample count."
-            )
-        return int(min(self.batch_size, n_samples))
-
-    def _plan(self, n_features, n_outputs):
-        """The network's layers (hidden and output) and their plan."""
-        layers, plan, self._image_shape = network_layers(self, n_features, n_outputs)
-        return layers, plan
-
-    def _architecture(self, layers, plan):
-        return architecture(layers, plan, self._loss_name)
-
-    def _initialize(self, layers, plan, early_stopping, input_dtype=None):
-        """Build a fresh network and reset the training state."""
-        loss = get_loss(self._loss_name)
-        network = Network(layers)
-        network.build(
-            plan.shapes[0], compute_dtype(self.dtype, self.solver, plan, input_dtype),
-            self._random_state,
-        )
-        self.network_ = network
-        self._loss = loss
-        self._trained_architecture = self._architecture(layers, plan)
-        self._inference_plan = (plan.values_per_row(), plan.images)
-        self.n_outputs_ = int(plan.shapes[-1][0])
-        self.n_layers_ = len(layers) + 1
-        self.out_activation_ = loss.output_activation
-        self.n_iter_ = 0
-        self.t_ = 0
-        self.loss_curve_ = []
-        self.history_ = []
-        self._no_improvement_count = 0
-        if early_stopping:
-            self.validation_scores_ = []
-            self.best_validation_score_ = -np.inf
-            self.best_loss_ = None
+        X_val, y_val, sample_weight_val = validation
+        if fitted:  # first pass: X_val checked against the training X
+            X_val = check_array(X_val, accept_sparse=_ACCEPT_SPARSE, dtype=_FLOAT_DTYPES, input_name="X_val")
+            if X_val.shape[1] != n_features:
+                raise ValueError(
+                    f"X_val has {X_val.shape[1]} features, but {type(self).__name__} is "
+                    f"expecting {n_features} features as input."
+                )
         else:
-            self.validation_scores_ = None
-            self.best_validation_score_ = None
-            self.best_loss_ = np.inf
-        self._optimizer = None
-        self._schedule = None
-        self._unlabelled_state = None
-
-    def _check_architecture(self, layers, plan):
-        wanted = self._architecture(layers, plan)
-        if wanted != self._trained_architecture:
-            raise ValueError(
-                "warm_start and partial_fit continue training the same network, "
-                "but its architecture (input shape, layers and their parameters, "
-                f"loss) changed from {describe(self._trained_architecture)} to "
-                f"{describe(wanted)}. Set warm_start=False (or call fit) to train "
-                "a new network."
+            X_val = validate_data(self, X_val, accept_sparse=_ACCEPT_SPARSE, dtype=_FLOAT_DTYPES, reset=False)
+        if sample_weight_val is not None:
+            sample_weight_val = _check_sample_weight(
+                sample_weight_val, X_val, dtype=np.float64, ensure_non_negative=True
             )
-        if self.dtype != "auto" and self.network_.dtype != compute_dtype(
-            self.dtype, self.solver, plan
-        ):
+        n_targets = y_val.shape[0] if hasattr(y_val, "shape") else len(y_val)
+        if n_targets != X_val.shape[0]:
             raise ValueError(
-                f"The network was trained in {self.network_.dtype.name}; a changed "
-                "dtype or solver cannot continue it. Set warm_start=False."
+                f"X_val has {X_val.shape[0]} samples but y_val has {n_targets}; they must match."
             )
+        if self.semi_supervised is not None:
+            labelled = np.flatnonzero(~unlabelled_mask(self, y_val))
+            if not len(labelled):
+                raise ValueError(
+                    "Every row of y_val is marked unlabelled; validation rows need labels."
+                )
+            X_val, y_val = X_val[labelled], _safe_indexing(y_val, labelled)
+            if sample_weight_val is not None:
+                sample_weight_val = sample_weight_val[labelled]
+        Y_val = self._encode_targets(encoder, y_val, None, False, name="y_val")
+        weight = self._validation_weights(encoder, Y_val, sample_weight_val, table)
+        return X_val, Y_val, weight
 
-    def _layer_rng(self):
-        """Random draws of stochastic layers (Dropout), or None without them.
+    def _validation_weights(self, encoder, Y, sample_weight, table):
+        """Validation weights (the classifier multiplies class factors in)."""
+        return sample_weight
 
-        A seed is drawn from the fit's random state only when the network
-        has a Dropout layer, so that networks without one make exactly the
-        draws they always made.
+    def _placeholder_target(self, encoder, y, classes):
+        """A one-row target that only sets up the encoders (no row is labelled)."""
+        shape = np.shape(y)
+        return np.zeros((1, shape[1]) if len(shape) == 2 and shape[1] > 1 else 1)
+
+    # ------------------------------------------------------------------
+    # Step 5: the one write
+    # ------------------------------------------------------------------
+    def _commit(self, data, plan, state, outcome, semi_supervised=None):
+        """Make ``state`` the fitted model: the one write of fitted attributes.
+
+        An interrupt before the first completed epoch commits nothing and
+        is raised again: the previous model stays as it was. Every
+        attribute is replaced in one update of the instance's dict, and
+        ``predict`` reads the model through one of them (``_inference``),
+        so a concurrent ``predict`` sees the old model or the new one.
         """
-        if not any(isinstance(layer, Dropout) for layer in self.network_.layers):
-            return None
-        return np.random.default_rng(self._random_state.randint(np.iinfo(np.int32).max))
+        if outcome.interrupted and not outcome.records:
+            raise KeyboardInterrupt(
+                "Training was interrupted before its first epoch completed; the model "
+                "was left as it was before this call."
+            )
+        attributes = self._fitted_attributes(data, plan, state, semi_supervised)
+        dropped = [name for name in SEMI_SUPERVISED_ATTRIBUTES if semi_supervised is None]
+        if attributes["feature_names_in_"] is None:
+            del attributes["feature_names_in_"]
+            dropped.append("feature_names_in_")
+        self.__dict__.update(attributes)
+        for name in dropped:
+            self.__dict__.pop(name, None)
+        outcome.warn()
 
-    def _chunk_rows(self, dtype):
-        """Rows per inference chunk (fewer for image networks; see _architecture)."""
-        values_per_row, images = self._inference_plan
-        return predict_chunk_rows(values_per_row, np.dtype(dtype).itemsize, images)
+    def _fitted_attributes(self, data, plan, state, semi_supervised=None):
+        """Every fitted attribute of ``state`` as the model (nothing written)."""
+        network, stopping, encoder = state.network, state.stopping, data.encoder
+        attributes = {
+            "network_": network,
+            "_inference": (network, plan.loss, encoder, plan.chunk_rows),
+            "_loss": plan.loss,
+            "_target_encoder": encoder,
+            "_trained_architecture": state.architecture,
+            "_random_state": state.random_state,
+            "_optimizer": state.optimizer,
+            "_schedule": state.schedule,
+            "_unlabelled_state": state.unlabelled,
+            "n_outputs_": int(network.output_shape[0]),
+            "n_layers_": len(network.layers) + 1,
+            "out_activation_": plan.loss.output_activation,
+            "n_iter_": state.n_iter,
+            "t_": state.t,
+            "loss_curve_": state.loss_curve,
+            "history_": state.history,
+            "best_loss_": stopping["best_loss"],
+            "_no_improvement_count": stopping["no_improvement_count"],
+            "validation_scores_": stopping["validation_scores"],
+            "best_validation_score_": stopping["best_validation_score"],
+            **data.fitted,
+            **self._encoded_attributes(encoder),
+            **self._plan_attributes(plan),
+            **(semi_supervised or {}),
+        }
+        attributes.setdefault("n_features_in_", self.__dict__.get("n_features_in_"))
+        attributes.setdefault("feature_names_in_", self.__dict__.get("feature_names_in_"))
+        if state.loss is not None:
+            attributes["loss_"] = state.loss
+        return attributes
+
+    def _fit_unfitted(self, X, y, classes=None):
+        """A new, untrained model for ``(X, y)``: ``(data, plan, state)``
+        (nothing committed; see ``AutoEncoder.init_network``)."""
+        data = self._encode(X, y, None, None, incremental=False, classes=classes, first_pass=True)
+        plan = self._plan(data, None, incremental=False)
+        return data, plan, plan.start(None)
 
     # ------------------------------------------------------------------
     # Inference: per-call buffers, safe from many threads at once
     # ------------------------------------------------------------------
-    def _scores(self, X):
-        """Raw output scores (before the output activation) for user X."""
+    def _scores(self, X, start=0, stop=None):
+        """Raw scores of layers ``start:stop`` for user X, and the model that
+        gave them: ``(scores, (network, loss, encoder, chunk_rows))``."""
         check_is_fitted(self, "network_")
-        X = validate_data(
-            self, X, accept_sparse=["csr", "csc"], dtype=(np.float64, np.float32), reset=False
-        )
-        return self._raw_scores(X)
+        X = validate_data(self, X, accept_sparse=_ACCEPT_SPARSE, dtype=_FLOAT_DTYPES, reset=False)
+        inference = self._inference
+        return self._raw_scores(inference, X, start, stop), inference
 
-    def _raw_scores(self, X, start=0, stop=None):
+    def _raw_scores(self, inference, X, start=0, stop=None):
         """Raw scores of layers ``start:stop`` for validated X, in X's dtype.
 
         Rows stay rows: image outputs (an encoder's) are flattened.
         """
+        network, _, _, chunk_rows = inference
         # Finite X can overflow inside the network (values near 1e154 and
         # above square past float64's range): refuse rather than warn and
         # return inf or NaN.
         with np.errstate(over="ignore", invalid="ignore"):
-            scores = self.network_.output(
-                X, start, stop, chunk_rows=self._chunk_rows(self.network_.dtype),
-                out_dtype=X.dtype,
-            )
+            scores = network.output(X, start, stop, chunk_rows=chunk_rows, out_dtype=X.dtype)
         check_finite_output(self, scores, X)
         return scores.reshape(scores.shape[0], -1) if scores.ndim > 2 else scores
 
     def _forward(self, X):
-        """Output-activated predictions in the encoded target space."""
-        scores = self._scores(X)
-        return self._loss.output(scores, out=scores)
+        """Output-activated predictions in the encoded target space, and the model."""
+        scores, inference = self._scores(X)
+        return inference[1].output(scores, out=scores), inference
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

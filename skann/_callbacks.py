@@ -30,12 +30,19 @@ class FitTask:
         The targets, as given (callbacks score in the user's terms).
     metadata : dict
         ``{"sample_weight": ...}`` when weights were given.
+
+    Attributes
+    ----------
+    epoch_attributes : callable
+        ``epoch_attributes(network, epoch) -> dict``: the fitted attributes
+        of the model at the end of an epoch (set by the estimator that fits).
     """
 
     def __init__(self, estimator, context, X, y, metadata):
         self.estimator = estimator
         self.context = context
         self.data = {"X": X, "y": y, "metadata": metadata}
+        self.epoch_attributes = lambda network, epoch: {"network_": network, "n_iter_": epoch}
 
     def bridge(self, task_name="epoch"):
         """A new :class:`CallbackBridge` reporting to this task."""
@@ -91,7 +98,7 @@ class CallbackBridge(Hook):
 
     def snapshot(self, loop, record):
         """Fitted attributes of the model at the end of ``record``'s epoch."""
-        return {"network_": copy.deepcopy(loop.network), "n_iter_": record["epoch"]}
+        return self.task.epoch_attributes(copy.deepcopy(loop.network), record["epoch"])
 
 
 @contextmanager

@@ -6,14 +6,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 from sklearn.base import ClassifierMixin
-from sklearn.metrics import accuracy_score
-from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils.metaestimators import available_if
-from sklearn.utils.multiclass import check_classification_targets, type_of_target
-from sklearn.utils.validation import check_is_fitted, column_or_1d
 
 from ._base import BaseNetwork, store_init_params
-from ._fit_safety import all_or_nothing
 from ._class_weight import balanced_table, class_counts, dict_table, row_weights
 from ._compat import StrOptions, _fit_context
 from ._docstrings import (
@@ -27,27 +22,12 @@ from ._docstrings import (
     fill_doc,
     insert_before,
 )
+from ._targets import ClassEncoder, check_finite_labels
 from ._typing import ArrayLike, MatrixLike, NDArray
 from .semi_supervised import check_labelled, unlabelled_mask
 
 if TYPE_CHECKING:
     from typing_extensions import Self
-
-
-def binarizer_is_single_label(binarizer):
-    """Whether the fitted LabelBinarizer encodes one label per sample."""
-    return binarizer.y_type_ != "multilabel-indicator"
-
-
-def check_finite_labels(y):
-    """Refuse NaN / infinite labels before sklearn's checks warn on them."""
-    y = np.asarray(y)
-    if y.dtype.kind in "fc" and not np.isfinite(y).all():
-        raise ValueError(
-            "Input y contains NaN or infinity; every sample needs a class label "
-            "(semi_supervised with unlabelled_marker=np.nan trains on unlabelled "
-            "samples)."
-        )
 
 
 @fill_doc(
@@ -187,150 +167,62 @@ class MLPClassifier(ClassifierMixin, BaseNetwork):
     ):
         store_init_params(self, locals())
 
-    @property
-    def _loss_name(self):
-        binarizer = self._label_binarizer
-        if binarizer.y_type_ == "multiclass":
-            return "log_loss"
-        return "binary_log_loss"
+    # ------------------------------------------------------------------
+    # Targets: labels in and out
+    # ------------------------------------------------------------------
+    def _fit_encoder(self, y, classes, sample_weight):
+        return ClassEncoder.fit(y, classes)
 
-    def _validate_targets(self, y, incremental, classes=None, sample_weight=None):
-        y = np.asarray(y) if not hasattr(y, "iloc") else y.to_numpy()
-        if y.ndim == 2 and y.shape[1] == 1:
-            y = column_or_1d(y, warn=True)
-        check_finite_labels(y)
-        check_classification_targets(y)
-        if not incremental:
-            multilabel = type_of_target(y) == "multilabel-indicator"
-            if classes is not None and multilabel:
-                # As in sklearn: the classes of a multilabel target are its
-                # columns; ``classes=`` must name as many.
-                if len(np.unique(classes)) != y.shape[1]:
-                    raise ValueError(
-                        f"classes={np.asarray(classes).tolist()} names "
-                        f"{len(np.unique(classes))} labels but the multilabel y has "
-                        f"{y.shape[1]} columns."
-                    )
-                labels = y
-            elif classes is not None:
-                labels = np.asarray(classes)
-            else:
-                labels = y
-            binarizer = LabelBinarizer().fit(labels)
-            if len(binarizer.classes_) < 2 and binarizer_is_single_label(binarizer):
-                raise ValueError(
-                    f"MLPClassifier needs samples of at least 2 classes in the data, "
-                    f"but the data contains only one class: {binarizer.classes_[0]!r}."
-                )
-            self._label_binarizer = binarizer
-            self.classes_ = binarizer.classes_
-        else:
-            self._check_known_labels(y)
-        Y = self._label_binarizer.transform(y).astype(np.float64, copy=False)
-        if sample_weight is not None and binarizer_is_single_label(self._label_binarizer):
-            self._check_weighted_classes(Y, sample_weight)
-        return Y
+    def _encode_targets(self, encoder, y, sample_weight, first_pass, name="y"):
+        return encoder.encode(y, sample_weight, check_known=not first_pass, name=name)
 
-    def _class_weighted(self, Y, sample_weight, incremental, validation=False):
+    def _decode(self, encoder, loss, scores):
+        # Decide on the raw scores: the argmax (multiclass) and the sign
+        # (logistic outputs, p > 0.5 <=> score > 0) need no output activation.
+        return encoder.decode_scores(scores)
+
+    def _check_warm_start_targets(self, encoder, y):
+        encoder.check_same_classes(y)
+
+    def _placeholder_target(self, encoder, y, classes):
+        labels = classes if classes is not None else encoder.classes_
+        return np.asarray(labels)[:1]
+
+    def _encoded_attributes(self, encoder):
+        return {"classes_": encoder.classes_, "_label_binarizer": encoder.binarizer}
+
+    def _class_weighted(self, encoder, Y, sample_weight, incremental):
         """``sample_weight`` times each row's ``class_weight`` factor.
 
         "balanced" factors come from the classes' weighted counts in this
-        ``fit``'s data, or in every batch given to ``partial_fit`` so far;
-        validation rows take the training rows' factors.
+        ``fit``'s data, or in every batch given to ``partial_fit`` so far.
+        Returns the weights, the class counts to commit, and the factor
+        table (validation rows take the training rows' factors).
         """
         if self.class_weight is None:
-            return sample_weight
-        multiclass = self._loss_name == "log_loss"
-        if validation:
-            table = self._class_weight_table
-        elif isinstance(self.class_weight, str):  # "balanced"
-            counts = class_counts(Y, sample_weight, multiclass)
-            previous = getattr(self, "_class_counts", None)
-            if incremental and previous is not None and previous.shape == counts.shape:
-                counts = counts + previous
-            self._class_counts = counts
-            table = balanced_table(counts)
+            return sample_weight, {}, None
+        multiclass = encoder.loss_name == "log_loss"
+        counts = {}
+        if isinstance(self.class_weight, str):  # "balanced"
+            batch_counts = class_counts(Y, sample_weight, multiclass)
+            previous = getattr(self, "_class_counts", None) if incremental else None
+            if previous is not None and previous.shape == batch_counts.shape:
+                batch_counts = batch_counts + previous
+            counts = {"_class_counts": batch_counts}
+            table = balanced_table(batch_counts)
         else:
-            table = dict_table(
-                self.class_weight, self.classes_,
-                binarizer_is_single_label(self._label_binarizer), Y.shape[1],
-            )
-        if not validation:
-            self._class_weight_table = table
+            table = dict_table(self.class_weight, encoder.classes_, encoder.single_label, Y.shape[1])
         factors = row_weights(Y, table, multiclass)
+        return (factors if sample_weight is None else factors * sample_weight), counts, table
+
+    def _validation_weights(self, encoder, Y, sample_weight, table):
+        if table is None:
+            return sample_weight
+        factors = row_weights(Y, table, encoder.loss_name == "log_loss")
         return factors if sample_weight is None else factors * sample_weight
-
-    def _validate_validation_targets(self, y):
-        y = np.asarray(y) if not hasattr(y, "iloc") else y.to_numpy()
-        if binarizer_is_single_label(self._label_binarizer) and y.ndim == 1:
-            unknown = np.setdiff1d(np.unique(y), self.classes_)
-            if len(unknown):
-                raise ValueError(
-                    f"y_val contains labels {unknown.tolist()} that are not in the "
-                    f"training labels {self.classes_.tolist()}."
-                )
-        return self._validate_targets(y, incremental=True)
-
-    def _check_weighted_classes(self, Y, sample_weight):
-        weighted = sample_weight > 0
-        if Y.shape[1] == 1:
-            present = np.unique(Y[weighted, 0])
-        else:
-            present = np.unique(Y[weighted].argmax(axis=1))
-        if len(present) < 2:
-            raise ValueError(
-                "Only one class has samples with non-zero sample_weight; "
-                "MLPClassifier needs samples of at least 2 classes."
-            )
-
-    def _check_warm_start_targets(self, y):
-        """A warm-started ``fit`` needs exactly the previous fit's classes."""
-        if not binarizer_is_single_label(self._label_binarizer):
-            return
-        y = np.asarray(y) if not hasattr(y, "iloc") else y.to_numpy()
-        if y.ndim == 2 and y.shape[1] == 1:
-            y = y.ravel()
-        if y.ndim != 1:
-            return  # _validate_targets reports the shape
-        present = np.unique(y)
-        if len(present) != len(self.classes_) or np.any(present != self.classes_):
-            raise ValueError(
-                "warm_start can only be used where `y` has the same classes as in "
-                f"the previous call to fit. Previously got {self.classes_}, `y` has "
-                f"{present}"
-            )
-
-    def _check_known_labels(self, y):
-        if not binarizer_is_single_label(self._label_binarizer):
-            if type_of_target(y) != "multilabel-indicator" or y.shape[1] != len(self.classes_):
-                raise ValueError(
-                    f"y must be a multilabel indicator matrix with {len(self.classes_)} "
-                    "columns, as in the first fit."
-                )
-            return
-        unknown = np.setdiff1d(np.unique(y), self.classes_)
-        if len(unknown):
-            raise ValueError(
-                f"y contains labels {unknown.tolist()} that are not in classes_ "
-                f"{self.classes_.tolist()}. Pass every label to the first "
-                "partial_fit call through `classes=`, or call fit instead."
-            )
-
-    def _stratification(self, Y):
-        if not binarizer_is_single_label(self._label_binarizer):
-            return None
-        return Y.argmax(axis=1) if Y.shape[1] > 1 else Y[:, 0]
-
-    def _score_encoded(self, Y, proba, sample_weight):
-        return accuracy_score(
-            self._label_binarizer.inverse_transform(Y),
-            self._label_binarizer.inverse_transform(proba),
-            sample_weight=sample_weight,
-        )
 
     @available_if(BaseNetwork._check_stochastic_solver)
     @_fit_context(prefer_skip_nested_validation=True)
-    @all_or_nothing
     def partial_fit(
         self,
         X: MatrixLike,
@@ -383,11 +275,11 @@ class MLPClassifier(ClassifierMixin, BaseNetwork):
                         f"y contains labels {unknown.tolist()} that are not in "
                         f"classes={labels.tolist()}."
                     )
-        return self._fit(X, y, sample_weight, incremental=True, classes=classes)
+        return self._partial_fit(X, y, sample_weight, classes)
 
     def _check_same_classes(self, classes):
         """A later ``partial_fit`` may repeat ``classes=`` but not change it."""
-        if binarizer_is_single_label(self._label_binarizer):
+        if self._target_encoder.single_label:
             same = np.array_equal(np.unique(classes), self.classes_)
         else:
             same = len(np.unique(classes)) == len(self.classes_)
@@ -408,10 +300,8 @@ class MLPClassifier(ClassifierMixin, BaseNetwork):
         -------
         y : ndarray of shape (n_samples,) or (n_samples, n_classes)
         """
-        check_is_fitted(self, "network_")
-        # Decide on the raw scores: the argmax (multiclass) and the sign
-        # (logistic outputs, p > 0.5 <=> score > 0) need no output activation.
-        return self._label_binarizer.inverse_transform(self._scores(X), threshold=0.0)
+        scores, (_, loss, encoder, _) = self._scores(X)
+        return self._decode(encoder, loss, scores)
 
     def predict_proba(self, X: MatrixLike) -> NDArray:
         """Probability of each class.
@@ -426,15 +316,15 @@ class MLPClassifier(ClassifierMixin, BaseNetwork):
             Columns follow ``classes_``. For multilabel targets, each column
             is the independent probability of its label.
         """
-        proba = self._forward(X)
+        proba, (_, _, encoder, _) = self._forward(X)
         tiny = np.finfo(proba.dtype).tiny
-        if self._loss_name == "log_loss":
+        if encoder.loss_name == "log_loss":
             # A probability that underflowed to 0 becomes the smallest normal
             # number: predict_log_proba stays finite, rows still sum to 1.
             return np.maximum(proba, tiny, out=proba)
         # Independent logistic outputs: keep them strictly inside (0, 1).
         np.clip(proba, tiny, 1 - np.finfo(proba.dtype).epsneg, out=proba)
-        if self._label_binarizer.y_type_ == "binary":
+        if encoder.binarizer.y_type_ == "binary":
             return np.hstack([1 - proba, proba])
         return proba
 

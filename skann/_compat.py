@@ -60,6 +60,12 @@ def check_array(array, *args, **kwargs):
 
 _check_sample_weight = _quiet(_validation._check_sample_weight)
 
+
+def feature_names(X):
+    """X's column names (an array of str) as ``validate_data`` would record
+    them in ``feature_names_in_``, or None; nothing is written."""
+    return _validation._get_feature_names(X)
+
 try:
     from sklearn.callback import CallbackSupportMixin
 except ImportError:  # scikit-learn < 1.9: no callbacks
@@ -116,6 +122,7 @@ __all__ = [
     "CallbackSupportMixin",
     "HAS_CALLBACKS",
     "check_array",
+    "feature_names",
     "validate_data",
     "Interval",
     "Options",

@@ -87,8 +87,8 @@ default="constant"
         ``y_val`` when given; otherwise ``validation_fraction`` of the
         training data is held out (stratified for single-label
         classification), chosen by content, so that duplicated rows never
-        straddle the split and integer sample weights act exactly like
-        repeated rows. Stochastic solvers only; ``partial_fit`` ignores it
+        straddle the split and a row of integer sample weight k is split
+        as k repeated rows would be. Stochastic solvers only; ``partial_fit`` ignores it
         (it runs one epoch).
 
     validation_fraction : float, default=0.1

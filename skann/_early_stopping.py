@@ -4,14 +4,12 @@ Validation data are ``fit``'s ``X_val`` / ``y_val`` when given, otherwise
 the early-stopping split of the training rows: a split of row indices,
 chosen by content (see :func:`held_out_rows`), gathered once per fit.
 :class:`Monitoring` builds the loop's hooks that evaluate them, stop and
-restore the best epoch, and stores what they saw on the estimator.
+restore the best epoch, and says what they saw.
 """
 
 import numpy as np
 
-from ._compat import _check_sample_weight, _safe_indexing, validate_data
 from .nn import EarlyStopping, KeepBest, Validation
-from .semi_supervised import unlabelled_mask
 
 # Relative improvement of the validation loss that counts for early stopping
 # (monitor="val_loss"). Measured on digits / breast_cancer / wine (5-fold,
@@ -128,36 +126,6 @@ def paired_validation_data(X_val, y_val, sample_weight_val):
     return X_val, y_val, sample_weight_val
 
 
-def validated_validation_data(estimator, X_val, y_val, sample_weight_val):
-    """Validated ``(X, Y, weight)`` of the validation data, encoded as the
-    training targets; with ``semi_supervised``, unlabelled rows dropped."""
-    X_val = validate_data(
-        estimator, X_val, accept_sparse=["csr", "csc"], dtype=(np.float64, np.float32),
-        reset=False,
-    )
-    if sample_weight_val is not None:
-        sample_weight_val = _check_sample_weight(
-            sample_weight_val, X_val, dtype=X_val.dtype, ensure_non_negative=True
-        )
-    n_targets = y_val.shape[0] if hasattr(y_val, "shape") else len(y_val)
-    if n_targets != X_val.shape[0]:
-        raise ValueError(
-            f"X_val has {X_val.shape[0]} samples but y_val has {n_targets}; they must match."
-        )
-    if estimator.semi_supervised is not None:
-        labelled = np.flatnonzero(~unlabelled_mask(estimator, y_val))
-        if not len(labelled):
-            raise ValueError(
-                "Every row of y_val is marked unlabelled; validation rows need labels."
-            )
-        X_val, y_val = X_val[labelled], _safe_indexing(y_val, labelled)
-        if sample_weight_val is not None:
-            sample_weight_val = sample_weight_val[labelled]
-    Y_val = estimator._validate_validation_targets(y_val)
-    weight = estimator._class_weighted(Y_val, sample_weight_val, False, validation=True)
-    return X_val, Y_val, weight
-
-
 # ----------------------------------------------------------------------
 # The hooks of a fit, and what they leave on the estimator
 # ----------------------------------------------------------------------
@@ -173,52 +141,65 @@ class Monitoring:
 
     Parameters
     ----------
-    estimator : BaseNetwork
-    validation : tuple or None
-        Validated ``(X, Y, weight)``.
+    params : dict
+        The estimator's parameters (``monitor``, ``n_iter_no_change``, ``tol``).
+    evaluate : callable or None
+        ``evaluate(network) -> (loss, score)`` on the validation data.
     early_stopping : bool
-    supervised : bool
+    stopping : dict
+        What sklearn's rule counts across calls: ``best_loss`` and
+        ``no_improvement_count``.
+    supervised : bool, default=True
         False for semi-supervised fits, which never stop on the training
         loss (it mixes in a ramped-up unsupervised term).
     """
 
-    def __init__(self, estimator, validation, early_stopping, supervised=True):
+    def __init__(self, params, evaluate, early_stopping, stopping, supervised=True):
         self.early_stopping = early_stopping
         self.supervised = supervised
         self.keep_best = self.stopping = None
         self.hooks = []
-        if validation is not None:
-            self.hooks.append(Validation(lambda network: estimator._evaluate(network, *validation)))
+        if evaluate is not None:
+            self.hooks.append(Validation(evaluate))
+        monitor = params["monitor"]
         if early_stopping:
-            mode = "min" if estimator.monitor == "val_loss" else "max"
-            self.keep_best = KeepBest(estimator.monitor, mode)
+            mode = "min" if monitor == "val_loss" else "max"
+            self.keep_best = KeepBest(monitor, mode)
             # A validation loss that creeps down by less than 1% per epoch
             # is a plateau: by tol alone (1e-4) digits and wine ran about as
             # many epochs as without early stopping.
-            rtol = VAL_LOSS_RTOL if estimator.monitor == "val_loss" else 0.0
-            self.stopping = EarlyStopping(
-                estimator.monitor, estimator.n_iter_no_change, estimator.tol, mode, rtol=rtol
-            )
+            rtol = VAL_LOSS_RTOL if monitor == "val_loss" else 0.0
+            self.stopping = EarlyStopping(monitor, params["n_iter_no_change"], params["tol"], mode, rtol=rtol)
             self.hooks += [self.keep_best, self.stopping]
         elif supervised:
-            best = estimator.best_loss_
+            best = stopping["best_loss"]
             self.stopping = EarlyStopping(
-                "loss", estimator.n_iter_no_change, estimator.tol,
+                "loss", params["n_iter_no_change"], params["tol"],
                 best=None if best in (None, np.inf) else best,
-                count=estimator._no_improvement_count,
+                count=stopping["no_improvement_count"],
             )
             self.hooks.append(self.stopping)
 
-    def store(self, estimator, records):
-        """sklearn's fitted attributes from what the hooks saw."""
+    def updated(self, stopping, records):
+        """``stopping`` after ``records``: sklearn's fitted values and counters."""
+        stopping = dict(stopping)
         if self.early_stopping:
-            if estimator.validation_scores_ is None:  # after a fit without it
-                estimator.validation_scores_ = []
-            estimator.validation_scores_ += [record["val_score"] for record in records]
+            scores = stopping["validation_scores"] or []
+            stopping["validation_scores"] = scores + [record["val_score"] for record in records]
             if self.keep_best.best_record is not None:
-                estimator.best_validation_score_ = self.keep_best.best_record["val_score"]
-            return
-        best = np.inf if estimator.best_loss_ is None else estimator.best_loss_
-        estimator.best_loss_ = min([best] + [record["loss"] for record in records])
+                stopping["best_validation_score"] = self.keep_best.best_record["val_score"]
+            return stopping
+        best = np.inf if stopping["best_loss"] is None else stopping["best_loss"]
+        stopping["best_loss"] = min([best] + [record["loss"] for record in records])
         if self.supervised:
-            estimator._no_improvement_count = self.stopping.count
+            stopping["no_improvement_count"] = self.stopping.count
+        return stopping
+
+
+def fresh_stopping(early_stopping):
+    """The stopping values of a new network (sklearn's initial fitted values)."""
+    if early_stopping:
+        return dict(
+            validation_scores=[], best_validation_score=-np.inf, best_loss=None, no_improvement_count=0,
+        )
+    return dict(validation_scores=None, best_validation_score=None, best_loss=np.inf, no_improvement_count=0)

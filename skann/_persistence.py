@@ -15,7 +15,7 @@ __all__ = ["SKOPS_TRUSTED_TYPES"]
 
 #: Fully qualified names of the skann types a saved skann model may contain,
 #: for ``skops.io.load(path, trusted=skann.SKOPS_TRUSTED_TYPES)``: the
-#: estimators, the network with its layers, weights, initialisers,
+#: estimators and their target encoders, the network with its layers, weights, initialisers,
 #: activations and losses, the optimizers and schedules that ``warm_start``
 #: and ``partial_fit`` continue, and the labelled-samples scorer a fitted
 #: ``GridSearchCV`` keeps. Every one of them is plain data (numbers, strings,
@@ -24,6 +24,8 @@ SKOPS_TRUSTED_TYPES = [
     "skann._autoencoder.AutoEncoder",
     "skann._classifier.MLPClassifier",
     "skann._regressor.MLPRegressor",
+    "skann._targets.ClassEncoder",
+    "skann._targets.TargetScaler",
     "skann.nn.activations.ELU",
     "skann.nn.activations.GELU",
     "skann.nn.activations.Identity",

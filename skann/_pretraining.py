@@ -54,24 +54,31 @@ def _config(layer):
     return type(layer), layer.get_params(deep=False)
 
 
-def copy_encoder(autoencoder, estimator):
-    """Copy the encoder's weights and state into ``estimator``'s built network."""
-    source, target = autoencoder.network_, estimator.network_
-    for position in range(autoencoder._n_encoder_layers):
-        for trainable in (True, False):
-            wanted = source.weights(position, trainable)
-            found = target.weights(position, trainable)
-            for key, value in wanted.items():
-                if found[key].shape != value.shape:
-                    raise ValueError(
-                        f"Layer {position} of {type(estimator).__name__} has "
-                        f"weights {key!r} of shape {found[key].shape} but the "
-                        f"encoder's are {value.shape}: X must have the "
-                        f"{autoencoder.n_features_in_} features the autoencoder "
-                        "was fit on."
-                    )
-    for position in range(autoencoder._n_encoder_layers):
+def copy_encoder(source, n_layers, target, name):
+    """Copy the first ``n_layers`` layers' weights and state of the network
+    ``source`` into the network ``target``; nothing is copied unless every
+    shape matches (a ``ValueError`` naming the layer otherwise).
+
+    Parameters
+    ----------
+    source, target : Network
+    n_layers : int
+        The encoder's layers.
+    name : str
+        The target estimator's name, for the error message.
+    """
+    pairs = []
+    for position in range(n_layers):
         for trainable in (True, False):
             found = target.weights(position, trainable)
             for key, value in source.weights(position, trainable).items():
-                found[key][...] = value
+                if key not in found or found[key].shape != value.shape:
+                    shape = found[key].shape if key in found else None
+                    raise ValueError(
+                        f"Layer {position} of {name} has weights {key!r} of shape "
+                        f"{shape} but the encoder's are {value.shape}: X must have the "
+                        f"{source.n_features} features the autoencoder was fit on."
+                    )
+                pairs.append((found[key], value))
+    for destination, value in pairs:
+        destination[...] = value

@@ -7,10 +7,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 from sklearn.base import RegressorMixin
 from sklearn.utils.metaestimators import available_if
-from sklearn.utils.validation import check_is_fitted, column_or_1d
+from sklearn.utils.validation import column_or_1d
 
 from ._base import BaseNetwork, store_init_params
-from ._fit_safety import all_or_nothing, check_finite_output
+from ._fit_safety import check_finite_output
 from ._compat import _fit_context, check_array, StrOptions
 from ._docstrings import (
     MLP_ATTRIBUTES,
@@ -21,6 +21,7 @@ from ._docstrings import (
     SEMI_SUPERVISED_PARAMETERS,
     fill_doc,
 )
+from ._targets import TargetScaler
 from ._typing import ArrayLike, MatrixLike, NDArray
 from .semi_supervised import REGRESSION_METHODS
 
@@ -162,12 +163,15 @@ class MLPRegressor(RegressorMixin, BaseNetwork):
     ):
         store_init_params(self, locals())
 
-    @property
-    def _loss_name(self):
+    # ------------------------------------------------------------------
+    # Targets: values in and out
+    # ------------------------------------------------------------------
+    def _loss_name(self, encoder):
         return self.loss
 
-    def _validate_targets(self, y, incremental, classes=None, sample_weight=None):
-        y = check_array(y, ensure_2d=False, dtype=np.float64, input_name="y")
+    def _target_matrix(self, y, name="y"):
+        """Raw targets as a float64 matrix (n_samples, n_outputs), checked."""
+        y = check_array(y, ensure_2d=False, dtype=np.float64, input_name=name)
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
         Y = y.reshape(-1, 1) if y.ndim == 1 else y
@@ -176,31 +180,30 @@ class MLPRegressor(RegressorMixin, BaseNetwork):
                 "loss='poisson' requires non-negative targets, but y has negative "
                 f"values (min {Y.min():g}). Use loss='squared_error' or shift y."
             )
-        if not incremental:
-            self._fit_target_scaling(Y, sample_weight)
-        elif Y.shape[1] != self.target_mean_.shape[0]:
-            raise ValueError(
-                f"y has {Y.shape[1]} outputs but the model was trained with "
-                f"{self.target_mean_.shape[0]}."
-            )
-        # Divide first: Y - mean can overflow for targets near float64's limit.
-        return Y / self.target_scale_ - self.target_mean_ / self.target_scale_
+        return Y
 
-    def _fit_target_scaling(self, Y, sample_weight):
-        """Learn the target's (weighted) location and scale."""
-        self.target_mean_, self.target_scale_ = target_scaling(
-            Y, sample_weight, self.scale_target, self.loss
-        )
+    def _fit_encoder(self, y, classes, sample_weight):
+        return TargetScaler.fit(self._target_matrix(y), sample_weight, self.scale_target, self.loss)
 
-    def _stratification(self, Y):
-        return None
+    def _encode_targets(self, encoder, y, sample_weight, first_pass, name="y"):
+        return encoder.encode(self._target_matrix(y, name))
 
-    def _score_encoded(self, Y, prediction, sample_weight):
-        return _r2(Y, prediction, sample_weight)
+    def _decode(self, encoder, loss, scores):
+        with np.errstate(over="ignore"):
+            prediction = loss.output(scores, out=scores)  # the Poisson loss's exp can overflow
+            reach = np.max(np.abs(encoder.mean) + encoder.scale, initial=0.0)
+            if reach > np.finfo(prediction.dtype).max / 1e6:
+                # Targets beyond float32's range stay representable in float64.
+                prediction = prediction.astype(np.float64)
+            prediction *= encoder.scale
+            prediction += encoder.mean
+        return prediction.ravel() if prediction.shape[1] == 1 else prediction
+
+    def _encoded_attributes(self, encoder):
+        return {"target_mean_": encoder.mean, "target_scale_": encoder.scale}
 
     @available_if(BaseNetwork._check_stochastic_solver)
     @_fit_context(prefer_skip_nested_validation=True)
-    @all_or_nothing
     def partial_fit(
         self, X: MatrixLike, y: ArrayLike, sample_weight: ArrayLike | None = None
     ) -> Self:
@@ -217,7 +220,7 @@ class MLPRegressor(RegressorMixin, BaseNetwork):
         self : object
             The updated estimator.
         """
-        return self._fit(X, y, sample_weight, incremental=True)
+        return self._partial_fit(X, y, sample_weight)
 
     def predict(self, X: MatrixLike) -> NDArray:
         """Predict targets.
@@ -230,18 +233,9 @@ class MLPRegressor(RegressorMixin, BaseNetwork):
         -------
         y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
         """
-        check_is_fitted(self, "network_")
-        with np.errstate(over="ignore"):
-            prediction = self._forward(X)  # the Poisson loss's exp can overflow
-            reach = np.max(np.abs(self.target_mean_) + self.target_scale_, initial=0.0)
-            if reach > np.finfo(prediction.dtype).max / 1e6:
-                # Targets beyond float32's range stay representable in float64.
-                prediction = prediction.astype(np.float64)
-            prediction *= self.target_scale_
-            prediction += self.target_mean_
+        scores, (_, loss, encoder, _) = self._scores(X)
+        prediction = self._decode(encoder, loss, scores)
         check_finite_output(self, prediction, X)
-        if prediction.shape[1] == 1:
-            return prediction.ravel()
         return prediction
 
     def __sklearn_tags__(self):
@@ -251,60 +245,3 @@ class MLPRegressor(RegressorMixin, BaseNetwork):
         if self.loss == "poisson":
             tags.target_tags.positive_only = True
         return tags
-
-
-def target_scaling(Y, sample_weight, scale=True, loss="squared_error"):
-    """Weighted per-column offset and scale that standardise ``Y``.
-
-    For the Poisson loss the offset is 0 and the scale the mean (the log
-    link needs non-negative targets); constant columns get scale 1.
-    Without ``scale``, or when every weight is 0: offset 0, scale 1.
-
-    Returns
-    -------
-    mean, scale : ndarray of shape (n_columns,)
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from skann._regressor import target_scaling
-    >>> target_scaling(np.array([[1.0], [3.0]]), None)
-    (array([2.]), array([1.]))
-    """
-    n_columns = Y.shape[1]
-    if not scale or (sample_weight is not None and not sample_weight.any()):
-        return np.zeros(n_columns), np.ones(n_columns)
-    # Work on Y / max|Y| (and weights / max weight) so that neither the
-    # sums nor the squares overflow for targets or weights up to float64's
-    # limit; the statistics are scaled back at the end.
-    magnitude = np.abs(Y).max(axis=0)
-    magnitude = np.where(magnitude > 0, magnitude, 1.0)
-    Y = Y / magnitude
-    if sample_weight is not None:
-        sample_weight = sample_weight / sample_weight.max()
-    mean = np.average(Y, axis=0, weights=sample_weight)
-    if loss == "poisson":
-        return np.zeros(n_columns), np.where(mean > 0, mean * magnitude, 1.0)
-    std = np.sqrt(np.average((Y - mean) ** 2, axis=0, weights=sample_weight))
-    scale = std * magnitude
-    # Constant columns, and scales in the subnormal range (targets near
-    # 5e-324), are left unscaled: dividing by them would overflow.
-    scale = np.where((std > 1e-12 * (1 + np.abs(mean))) & (scale >= np.finfo(float).tiny), scale, 1.0)
-    return mean * magnitude, scale
-
-
-def _r2(Y, P, sample_weight):
-    """Weighted R², averaged over outputs, finite for any number of rows.
-
-    As ``sklearn.metrics.r2_score(force_finite=True)``, but a single row (or
-    rows of one repeated target) scores 0 instead of NaN, so that a sample
-    of weight k scores like k copies of it.
-    """
-    weight = np.ones(len(Y)) if sample_weight is None else sample_weight
-    weight = weight[:, None]
-    mean = (weight * Y).sum(axis=0) / weight.sum()
-    residual = (weight * (Y - P) ** 2).sum(axis=0)
-    total = (weight * (Y - mean) ** 2).sum(axis=0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        score = np.where(total > 0, 1 - residual / total, np.where(residual > 0, 0.0, 1.0))
-    return float(score.mean())

@@ -1,48 +1,63 @@
-"""From the estimator's parameters to the engine's optimizer and schedule.
+"""From the estimators' parameters to the engine's optimizer and schedule.
 
 Every stochastic solver (``sgd``, ``adam``, ``adamw``, ``rmsprop``) steps
-with the rate of the schedule named by ``learning_rate``; optimizer and
-schedule objects whose configuration did not change are carried over by
-``warm_start`` and ``partial_fit``, so their state (moments, samples seen,
-a reduced rate, the epoch of a cosine cycle) continues.
+with the rate of the schedule named by ``learning_rate``; both are built
+from the engine's registries (:data:`~skann.nn.optimizers.OPTIMIZERS`,
+:data:`~skann.nn.schedules.SCHEDULES`) with the arguments each takes from
+the parameters below. Optimizer and schedule objects whose configuration
+did not change are carried over by ``warm_start`` and ``partial_fit``, so
+their state (moments, samples seen, a reduced rate, the epoch of a cosine
+cycle) continues.
 """
 
-from .nn.optimizers import SGD, Adam, AdamW, RMSprop
-from .nn.schedules import Adaptive, Constant, Cosine, InvScaling
+from .nn.optimizers import OPTIMIZERS
+from .nn.schedules import SCHEDULES
+
+__all__ = ["STOCHASTIC_SOLVERS", "continued", "l2_strength", "make_optimizer", "make_schedule"]
+
+STOCHASTIC_SOLVERS = tuple(OPTIMIZERS)
 
 
-def make_optimizer(estimator, network):
+def _optimizer_arguments(params):
+    """Each solver's arguments, from the estimator's parameters."""
+    clip = params["clip_grad_norm"]
+    return {
+        "sgd": dict(momentum=params["momentum"], nesterov=params["nesterovs_momentum"], clip_norm=clip),
+        "adam": dict(beta_1=params["beta_1"], beta_2=params["beta_2"], epsilon=params["epsilon"], clip_norm=clip),
+        "adamw": dict(
+            weight_decay=params["weight_decay"], beta_1=params["beta_1"], beta_2=params["beta_2"],
+            epsilon=params["epsilon"], clip_norm=clip,
+        ),
+        "rmsprop": dict(rho=params["beta_2"], epsilon=params["epsilon"], clip_norm=clip),
+    }[params["solver"]]
+
+
+def _schedule_arguments(params):
+    """Each schedule's arguments, from the estimator's parameters."""
+    rate = params["learning_rate_init"]
+    return {
+        "constant": dict(learning_rate=rate),
+        "invscaling": dict(learning_rate=rate, power_t=params["power_t"]),
+        "adaptive": dict(learning_rate=rate),
+        "cosine": dict(learning_rate=rate, n_epochs=params["max_iter"], warmup_epochs=params["warmup_epochs"]),
+    }[params["learning_rate"]]
+
+
+def make_optimizer(params, network):
     """The solver's optimizer, built for ``network``."""
-    solver = estimator.solver
-    if solver == "sgd":
-        optimizer = SGD(estimator.momentum, estimator.nesterovs_momentum)
-    elif solver == "adamw":
-        optimizer = AdamW(
-            estimator.weight_decay, estimator.beta_1, estimator.beta_2, estimator.epsilon
-        )
-    elif solver == "rmsprop":
-        optimizer = RMSprop(estimator.beta_2, estimator.epsilon)
-    else:
-        optimizer = Adam(estimator.beta_1, estimator.beta_2, estimator.epsilon)
+    optimizer = OPTIMIZERS[params["solver"]](**_optimizer_arguments(params))
     return optimizer.build(network.params.size, network.n_regularized, network.dtype)
 
 
-def make_schedule(estimator):
+def make_schedule(params):
     """The learning-rate schedule named by ``learning_rate``, for any solver."""
-    rate, name = estimator.learning_rate_init, estimator.learning_rate
-    if name == "invscaling":
-        return InvScaling(rate, estimator.power_t)
-    if name == "adaptive":
-        return Adaptive(rate)
-    if name == "cosine":
-        return Cosine(rate, estimator.max_iter, estimator.warmup_epochs)
-    return Constant(rate)
+    return SCHEDULES[params["learning_rate"]](**_schedule_arguments(params))
 
 
-def l2_strength(estimator):
+def l2_strength(params):
     """The ``alpha`` the loss is penalised with: adamw replaces the L2
     penalty by its decoupled weight decay."""
-    return 0.0 if estimator.solver == "adamw" else estimator.alpha
+    return 0.0 if params["solver"] == "adamw" else params["alpha"]
 
 
 def continued(current, fresh):
@@ -53,22 +68,3 @@ def continued(current, fresh):
     if current.get_params() != fresh.get_params():
         return fresh
     return current
-
-
-def optimizer_and_schedule(estimator, incremental):
-    """The optimizer and schedule of this call, continued where they can be.
-
-    A new ``fit`` (with ``warm_start``) restarts a cosine cycle; the other
-    schedules, and ``partial_fit`` calls, continue where they were.
-    """
-    continuing = incremental or estimator.warm_start
-    estimator._optimizer = continued(
-        estimator._optimizer if continuing else None,
-        make_optimizer(estimator, estimator.network_),
-    )
-    estimator._schedule = continued(
-        estimator._schedule if continuing else None, make_schedule(estimator)
-    )
-    if not incremental:
-        estimator._schedule.restart()
-    return estimator._optimizer, estimator._schedule

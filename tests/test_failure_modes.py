@@ -97,8 +97,17 @@ def test_keyboard_interrupt_keeps_the_last_completed_epoch(monkeypatch, interrup
             yield batch
 
     monkeypatch.setattr(MinibatchPlan, "batches", interrupted)
+    model = MLPRegressor(max_iter=10, **params)
+    if not completed:
+        # No completed epoch: nothing to keep. The interrupt is raised again
+        # and the estimator stays unfitted (a refit keeps its previous model:
+        # tests/test_face.py).
+        with pytest.raises(KeyboardInterrupt, match="before its first epoch"):
+            model.fit(X, y)
+        assert not hasattr(model, "network_")
+        return
     with pytest.warns(UserWarning, match=f"interrupted.*epoch {interrupt_epoch}.*usable"):
-        model = MLPRegressor(max_iter=10, **params).fit(X, y)
+        model.fit(X, y)
     monkeypatch.setattr(MinibatchPlan, "batches", original)
     # Consistent: n_iter_, history_ and the weights all say `completed` epochs.
     assert model.n_iter_ == len(model.history_) == len(model.loss_curve_) == completed

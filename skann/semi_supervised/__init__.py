@@ -8,7 +8,7 @@
 - :mod:`._scoring`: scoring the labelled samples of a test set.
 """
 
-from ._guard import fit_semi_supervised
+from ._guard import HeldOutJudge, guard_split, transduction
 from ._markers import check_labelled, marker_mask, resolve_marker, split_labelled, unlabelled_mask
 from ._objectives import CLASSIFICATION_METHODS, LABELLED_ONLY, METHODS, REGRESSION_METHODS
 from ._scoring import LabelledScorer, make_labelled_scorer
@@ -16,14 +16,16 @@ from ._scoring import LabelledScorer, make_labelled_scorer
 __all__ = [
     "CLASSIFICATION_METHODS",
     "LABELLED_ONLY",
+    "HeldOutJudge",
     "LabelledScorer",
     "METHODS",
     "REGRESSION_METHODS",
     "check_labelled",
-    "fit_semi_supervised",
+    "guard_split",
     "make_labelled_scorer",
     "marker_mask",
     "resolve_marker",
     "split_labelled",
+    "transduction",
     "unlabelled_mask",
 ]

@@ -6,17 +6,11 @@ decides whether the unlabelled rows helped.
 """
 
 import numpy as np
-from sklearn.base import clone, is_classifier
-from sklearn.utils import check_random_state
-from sklearn.utils.validation import indexable
 
-from .._compat import _safe_indexing
-from .._fit_safety import restore_state, save_state
+from .._early_stopping import held_out_rows
 from ..nn.hooks import Hook
-from ._markers import check_labelled, unlabelled_mask
-from ._objectives import LABELLED_ONLY
 
-__all__ = ["HeldOutJudge", "fit_semi_supervised", "held_out_judge", "transduction"]
+__all__ = ["GUARD_FRACTION", "HeldOutJudge", "guard_split", "transduction"]
 
 # Share of the labelled rows held out (per class) to check the unlabelled
 # rows help, and the fewest held-out rows that make the check worth it.
@@ -24,25 +18,27 @@ GUARD_FRACTION = 0.2
 GUARD_MIN_ROWS = 4
 
 
-def _guard_split(estimator, y, labelled_rows):
-    """Held-out labelled rows for the guard (stratified), or None."""
-    rng = check_random_state(estimator.random_state)
-    y_labelled = _safe_indexing(y, labelled_rows)
-    y_labelled = np.asarray(y_labelled)
-    if is_classifier(estimator) and y_labelled.ndim == 1:
-        strata = y_labelled
-    else:
-        strata = np.zeros(len(labelled_rows))
-    held_out = []
-    for stratum in np.unique(strata):
-        rows = rng.permutation(labelled_rows[strata == stratum])
-        n_held = int(GUARD_FRACTION * len(rows))
-        held_out.extend(rows[:n_held])
-    held_out = np.sort(np.asarray(held_out, dtype=np.intp))
-    train = np.setdiff1d(labelled_rows, held_out)
-    if len(held_out) < GUARD_MIN_ROWS:
+def guard_split(X, Y, sample_weight, strata, random_state):
+    """Labelled positions to train the trial on, and to hold out; or None.
+
+    20% of the labelled rows per class (by
+    :func:`~skann._early_stopping.held_out_rows`, the splitter early
+    stopping uses), or None when fewer than ``GUARD_MIN_ROWS`` would be held
+    out or the rest would have a single class.
+
+    Parameters
+    ----------
+    X, Y : the labelled rows and their encoded targets
+    sample_weight : ndarray or None
+    strata : ndarray or None
+        Class of each row (classifiers), or None.
+    random_state : RandomState
+    """
+    held_out = held_out_rows(X, Y, sample_weight, GUARD_FRACTION, strata, random_state)
+    train = np.setdiff1d(np.arange(X.shape[0]), held_out)
+    if len(held_out) < GUARD_MIN_ROWS or not len(train):
         return None
-    if is_classifier(estimator) and len(np.unique(strata[np.isin(labelled_rows, train)])) < 2:
+    if strata is not None and len(np.unique(strata[train])) < 2:
         return None
     return train, held_out
 
@@ -79,13 +75,11 @@ class HeldOutJudge(Hook):
 
     Notes
     -----
-    The held-out labels cost accuracy: the ConvNet of
-    ``benchmarks/semi_supervised.py`` scores 0.967 / 0.974 at L = 100 / 200
-    (seeds 0-9) guarded, 0.973 / 0.978 unguarded. Judging after 70% of the
-    epochs and training on the held-out labels after that recovered part
-    of it (L = 50: 0.955 against 0.951), but then nothing judges the final
-    network: a warm start wrecked after a good judgement scored 0.39 on
-    test while still fitting the held-out rows it had trained on.
+    The held-out labels cost accuracy (the final network never trains on
+    them as labels); ``docs/semi_supervised.rst`` gives the cost measured by
+    ``benchmarks/semi_supervised.py``. Judging before the end and then
+    training on the held-out labels was rejected: nothing would judge the
+    final network.
     """
 
     def __init__(self, rows, positions, weight, supervised_score):
@@ -102,79 +96,21 @@ class HeldOutJudge(Hook):
         self.passed = score >= self.scores["supervised"] - self.margin
 
 
-def held_out_judge(estimator, X, y, sample_weight, mask, validation=None):
-    """The guard's judge, after its supervised trial fit; None when too few
-    labels to hold out.
+def transduction(y, mask, predicted):
+    """Given labels for labelled rows, ``predicted`` ones for unlabelled rows.
 
-    Trains the network on the labelled rows less 20% held out (stratified)
-    and scores it (accuracy, or R²) on the held-out rows: the score the
-    semi-supervised network, trained without their labels, must reach (see
-    :class:`HeldOutJudge`). The trial fit gets ``fit``'s validation data,
-    if any.
+    Parameters
+    ----------
+    y : array-like
+        The targets given to ``fit``.
+    mask : ndarray of bool
+        The unlabelled rows.
+    predicted : ndarray or None
+        Predictions for the unlabelled rows (None when there are none).
     """
-    labelled = np.flatnonzero(~mask)
-    split = _guard_split(estimator, y, labelled)
-    if split is None:
-        return None
-    train, held_out = split
-    weight = None if sample_weight is None else np.asarray(sample_weight)
-    model = clone(estimator).set_params(semi_supervised=None, verbose=False)
-    if hasattr(model, "set_callbacks"):  # the trial fit: callbacks see the final fit only
-        model.set_callbacks()
-    model.fit(
-        _safe_indexing(X, train),
-        _safe_indexing(y, train),
-        sample_weight=None if weight is None else weight[train],
-        **validation_kwargs(validation),
-    )
-    held_weight = None if weight is None else weight[held_out]
-    score = model.score(_safe_indexing(X, held_out), _safe_indexing(y, held_out), sample_weight=held_weight)
-    return HeldOutJudge(held_out, np.searchsorted(labelled, held_out), held_weight, score)
-
-
-def validation_kwargs(validation):
-    """``fit``'s keyword arguments for validation data (or None)."""
-    if validation is None:
-        return {}
-    return dict(zip(("X_val", "y_val", "sample_weight_val"), validation))
-
-
-def fit_semi_supervised(estimator, X, y, sample_weight, validation=None):
-    """``fit`` of an estimator with ``semi_supervised`` set."""
-    if y is None:  # the estimator's own error
-        return estimator._fit(X, y, sample_weight, incremental=False)
-    X, y = indexable(X, y)
-    mask = unlabelled_mask(estimator, y)
-    check_labelled(estimator, y, mask)
-    use_unlabelled = bool(mask.any()) and estimator.semi_supervised != LABELLED_ONLY
-    judge = None
-    if use_unlabelled and estimator.supervised_fallback:
-        judge = held_out_judge(estimator, X, y, sample_weight, mask, validation)
-    if use_unlabelled or not mask.any():
-        before = None if judge is None else save_state(estimator)
-        estimator._fit(X, y, sample_weight, incremental=False, validation=validation, judge=judge)
-        if judge is not None and judge.passed is False:
-            restore_state(estimator, before)  # the fallback below starts from there
-            use_unlabelled = False
-    if not use_unlabelled and mask.any():
-        labelled = np.flatnonzero(~mask)
-        weight = None if sample_weight is None else np.asarray(sample_weight)[labelled]
-        estimator._fit(
-            _safe_indexing(X, labelled), _safe_indexing(y, labelled), weight,
-            incremental=False, validation=validation,
-        )
-    estimator.used_unlabelled_ = use_unlabelled
-    estimator.guard_scores_ = None if judge is None else judge.scores
-    estimator.transduction_ = transduction(estimator, X, y, mask)
-    return estimator
-
-
-def transduction(estimator, X, y, mask):
-    """Given labels for labelled rows, predictions for unlabelled ones."""
     y = y.to_numpy() if hasattr(y, "to_numpy") else np.asarray(y)
     if not mask.any():
         return y.copy()
-    predicted = estimator.predict(_safe_indexing(X, np.flatnonzero(mask)))
     dtype = np.result_type(y.dtype, predicted.dtype) if y.dtype.kind != "O" else object
     assigned = y.astype(dtype, copy=True)
     # A column-vector y (n, 1) gets its predictions as a column too.

@@ -29,12 +29,9 @@ RAMPUP_FRACTION = 0.25
 # let the few labels and the unlabelled rows interact often.
 AUTO_BATCH = 32
 # Unlabelled rows per step with batch_size="auto": three per labelled row
-# for tabular rows, one for images. An epoch (one pass over the unlabelled
-# rows) takes a third of the steps of 32 + 32 rows. Seeds 0-9, guarded,
-# one BLAS thread: the default MLP on digits costs ~4x a fully labelled fit
-# with 96 (9x with 32, for 1.2 / 0.4 / 0.8 more points at L = 50 / 100 /
-# 200); the ConvNet of benchmarks/semi_supervised.py costs 3.3x with 96 for
-# 0.967 / 0.974 at L = 100 / 200, and 4.3-4.6x with 32 for 0.972 / 0.979.
+# for tabular rows, one for images, whose perturbed views need more steps.
+# What each costs and gains is measured by benchmarks/semi_supervised.py
+# (docs/semi_supervised.rst).
 AUTO_UNLABELLED_BATCH = 96
 AUTO_IMAGE_UNLABELLED_BATCH = 32
 # Distribution alignment (ReMixMatch): teacher predictions are rescaled
@@ -235,16 +232,41 @@ def _n_effective(labelled, batch):
     return max(batch.X.shape[0], 1)
 
 
-def consistency_training(estimator, labelled_plan, X, unlabelled_rows, sample_weight, judge=None):
+def consistency_training(
+    params, network, loss, state, labelled_plan, X, unlabelled_rows, sample_weight, image_shape,
+    random_state, judge=None, judge_evaluate=None,
+):
     """The plan, objective and hooks of a semi-supervised fit or partial_fit.
 
     State that successive calls continue (feature statistics, the mean
     teacher, the ramp-up's epoch count, the alignment's running mean) lives
-    in the estimator's ``_unlabelled_state``, created on the first call.
+    in ``state``, created on the first call and returned: the caller keeps
+    it with the training state it commits.
 
     With the guard's ``judge`` (a :class:`~skann.semi_supervised._guard.HeldOutJudge`),
     its held-out labelled rows train as unlabelled rows, and it judges the
-    network on their labels at the end.
+    network on their labels (with ``judge_evaluate``) at the end.
+
+    Parameters
+    ----------
+    params : dict
+        The estimator's parameters.
+    network : Network
+    loss : Loss
+    state : dict or None
+        The semi-supervised state of the previous calls.
+    labelled_plan : MinibatchPlan
+    X : {ndarray, sparse matrix}
+        Every row of the call.
+    unlabelled_rows : ndarray of int
+    sample_weight : ndarray or None
+        Weights of every row.
+    image_shape : tuple
+        Shape of one sample (``(h, w, c)`` for images).
+    random_state : RandomState
+    judge : HeldOutJudge, default=None
+    judge_evaluate : callable, default=None
+        ``evaluate(network) -> (loss, score)`` on the judge's rows.
 
     Returns
     -------
@@ -252,37 +274,33 @@ def consistency_training(estimator, labelled_plan, X, unlabelled_rows, sample_we
     objective : ConsistencyObjective
     hooks : list of Hook
         The mean teacher's :class:`~skann.nn.hooks.EMA`, then the judge.
+    state : dict
     """
-    network = estimator.network_
-    state = estimator._unlabelled_state
     if state is None:
         center, spread = feature_statistics(X, network.dtype)
-        state = estimator._unlabelled_state = {
+        state = {
             "center": center, "spread": spread, "teacher": {"params": None},
             "progress": {"epochs": 0}, "alignment": {},
         }
-    method = METHODS[estimator.semi_supervised](estimator._loss, estimator.confidence_threshold)
-    images = len(estimator._image_shape) == 3  # input_shape gave images
+    method = METHODS[params["semi_supervised"]](loss, params["confidence_threshold"])
+    images = len(image_shape) == 3  # input_shape gave images
     if images:
-        perturb = ImagePerturbation(estimator._image_shape, estimator._random_state)
+        perturb = ImagePerturbation(image_shape, random_state)
     else:
-        perturb = Perturbation(
-            state["center"], state["spread"], estimator.perturbation_scale, estimator._random_state
-        )
+        perturb = Perturbation(state["center"], state["spread"], params["perturbation_scale"], random_state)
     hooks = [EMA(state["teacher"], TEACHER_DECAY)]
     if judge is not None:
-        held = labelled_plan.X[judge.positions], labelled_plan.Y[judge.positions], judge.weight
-        judge.evaluate = lambda network: estimator._evaluate(network, *held)
+        judge.evaluate = judge_evaluate
         labelled_plan.rows = np.setdiff1d(labelled_plan.rows, judge.positions)
         unlabelled_rows = np.union1d(unlabelled_rows, judge.rows)
         hooks.append(judge)
     plan = MixedPlan(
-        labelled_plan, X, unlabelled_rows, sample_weight, estimator.batch_size,
-        state["progress"], RAMPUP_FRACTION * estimator.max_iter,
-        estimator.unsupervised_weight * method.gain, state["alignment"],
+        labelled_plan, X, unlabelled_rows, sample_weight, params["batch_size"],
+        state["progress"], RAMPUP_FRACTION * params["max_iter"],
+        params["unsupervised_weight"] * method.gain, state["alignment"],
         AUTO_IMAGE_UNLABELLED_BATCH if images else AUTO_UNLABELLED_BATCH,
     )
     objective = ConsistencyObjective(
-        estimator._loss, l2_strength(estimator), method, perturb, state["teacher"], state["alignment"]
+        loss, l2_strength(params), method, perturb, state["teacher"], state["alignment"]
     )
-    return plan, objective, hooks
+    return plan, objective, hooks, state
