@@ -149,8 +149,8 @@ def run(args):
                         skann.MLPClassifier(hidden_layer_sizes=tuple(args.hidden), random_state=seed).fit,
                         X_train, y_train,
                     )
+                    scores["spreading"].append(spreading.score(X_test, y_test))
                 full_seconds.append(seconds)
-                scores["spreading"].append(spreading.score(X_test, y_test))
                 net = fit_supervised(X_train, Y, labelled, args, seed)
                 scores["supervised"].append(accuracy(net, X_test, y_test))
                 net, seconds = timed(fit_graph, X_train, Y, labelled, args, seed)
