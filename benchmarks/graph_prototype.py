@@ -170,7 +170,7 @@ def main():
     parser.add_argument("--scalings", nargs="+", choices=SCALINGS, default=list(SCALINGS))
     parser.add_argument("--hidden", type=lambda text: [int(u) for u in text.split(",")], default=[100])
     parser.add_argument("--steps", type=int, default=1000)
-    parser.add_argument("--learning-rate", type=float, default=3e-3)
+    parser.add_argument("--learning-rate", type=float, default=5e-3, help="5e-3 tuned on seeds 0-4 for (100); 3e-3 for (256, 128)")
     parser.add_argument("--weight-decay", type=float, default=1e-4)
     parser.add_argument("--dtype", choices=("float64", "float32"), default="float64")
     parser.add_argument("--verbose", action="store_true", help="print every seed's scores")
