@@ -39,7 +39,7 @@ from _peers import optional_skann
 
 skann = optional_skann()
 from skann.nn import Adam, Cosine, Dense, MinibatchPlan, Network, SupervisedObjective, TrainingLoop, get_loss  # noqa: E402
-from skann.semi_supervised._graph_training import graph_training  # noqa: E402
+from skann.semi_supervised._graph_training import UNLABELLED_BATCH, graph_training  # noqa: E402
 
 SCALINGS = ("x16", "standardised")
 
@@ -84,12 +84,8 @@ def fit_graph(X, Y, labelled, args, seed):
     rng = np.random.RandomState(seed)
     net = network(args.hidden, X.shape[1], Y.shape[1], seed, args.dtype)
     loss = get_loss("log_loss")
-    # Steps per epoch first (a pass over the rows), then the fit's total.
-    steps_per_epoch = -(-X.shape[0] // 128)
-    n_epochs = -(-args.steps // steps_per_epoch)
-    plan, objective = graph_training(
-        X, Y, labelled, loss, n_epochs * steps_per_epoch, rng, args.dtype, args.weight_decay
-    )
+    n_epochs = -(-args.steps // -(-X.shape[0] // UNLABELLED_BATCH))  # epochs: passes over the rows
+    plan, objective = graph_training(X, Y, labelled, loss, n_epochs, rng, args.dtype, args.weight_decay)
     train(net, plan, objective, args.steps, args.learning_rate, seed)
     return net
 

@@ -85,11 +85,11 @@ def test_perturbation_radius_is_half_the_median_nearest_distance():
 # ----------------------------------------------------------------------
 # The plan
 # ----------------------------------------------------------------------
-def _plan(X, Y, labelled, total_steps=10, progress=None, seed=0, **kwargs):
+def _plan(X, Y, labelled, total_epochs=10, progress=None, seed=0, **kwargs):
     neighbours, _ = neighbour_graph(X, n_neighbors=3)
     targets = np.full(Y.shape, 1.0 / Y.shape[1])
     return GraphPlan(
-        X, Y, labelled, neighbours, targets, total_steps, WEIGHTS,
+        X, Y, labelled, neighbours, targets, total_epochs, WEIGHTS,
         {"steps": 0} if progress is None else progress, np.random.RandomState(seed), np.float64, **kwargs,
     ), neighbours
 
@@ -124,7 +124,8 @@ def test_plan_takes_every_label_when_there_are_few():
 
 def test_plan_weights_ramp_up_and_the_targets_decay():
     X, Y = _data(30)
-    plan, _ = _plan(X, Y, np.arange(5), total_steps=100)
+    plan, _ = _plan(X, Y, np.arange(5), total_epochs=25, unlabelled_batch=8)  # 4 steps an epoch
+    assert plan.total_steps == 100
     start, ramped, half, end = (plan.step_weights(step) for step in (0, 20, 50, 100))
     assert start.entropy == pytest.approx(0.7 * np.exp(-5))
     assert ramped.entropy == pytest.approx(0.7) and ramped.adversarial == pytest.approx(1.1)
@@ -180,7 +181,7 @@ def test_objective_gradient_matches_finite_differences():
     """Every term's weight gradient; the neighbours' and the clean VAT predictions held fixed."""
     X, Y = _data(30, seed=1)
     net = _network()
-    plan, _ = _plan(X, Y, np.arange(6), total_steps=10, progress={"steps": 3}, labelled_batch=4, unlabelled_batch=6)
+    plan, _ = _plan(X, Y, np.arange(6), total_epochs=2, progress={"steps": 3}, labelled_batch=4, unlabelled_batch=6)
     batch = next(iter(plan.batches()))
     weights = batch.weights
     assert 0 < weights.targets < WEIGHTS.targets and weights.entropy == pytest.approx(WEIGHTS.entropy)
@@ -266,8 +267,8 @@ def _fit_moons(steps, graph, seed=0):
     net.build((2,), np.float64, np.random.RandomState(seed))
     rng = np.random.RandomState(seed)
     if graph:
-        plan, objective = graph_training(X, np.eye(2)[y], labelled, LOSS, steps, rng, np.float64)
-        epochs = steps // plan.steps_per_epoch
+        epochs = steps // 3  # 3 steps an epoch: 300 rows, 128 a step
+        plan, objective = graph_training(X, np.eye(2)[y], labelled, LOSS, epochs, rng, np.float64)
     else:
         plan = MinibatchPlan(X, np.eye(2)[y], None, labelled, 64, True, rng, np.float64)
         objective, epochs = SupervisedObjective(LOSS, 1e-4), steps

@@ -89,9 +89,9 @@ class GraphPlan:
         From :func:`~skann.semi_supervised._graph.neighbour_graph`.
     targets : ndarray of shape (n_samples, n_classes)
         Soft targets, from :func:`~skann.semi_supervised._graph.spreading_targets`.
-    total_steps : int
-        Steps of the whole fit: the ramp-up and the targets' decay are
-        shares of it.
+    total_epochs : int
+        Epochs of the whole fit (``max_iter``): the ramp-up and the
+        targets' decay are shares of its steps.
     weights : TermWeights
     progress : dict
         ``{"steps": int}``, steps done so far, kept by the caller between calls.
@@ -102,18 +102,19 @@ class GraphPlan:
     """
 
     def __init__(
-        self, X, Y, labelled_rows, neighbours, targets, total_steps, weights, progress,
+        self, X, Y, labelled_rows, neighbours, targets, total_epochs, weights, progress,
         random_state, dtype, labelled_batch=LABELLED_BATCH, unlabelled_batch=UNLABELLED_BATCH,
     ):
         if len(labelled_rows) == 0:
             raise ValueError("The graph method needs labelled rows; every row is unlabelled.")
         self.X, self.Y, self.labelled_rows = X, Y, np.asarray(labelled_rows)
         self.neighbours, self.targets = neighbours, targets
-        self.total_steps, self.weights, self.progress = max(int(total_steps), 1), weights, progress
+        self.weights, self.progress = weights, progress
         self.random_state, self.dtype = random_state, np.dtype(dtype)
         self.labelled_batch = min(int(labelled_batch), len(self.labelled_rows))
         self.unlabelled_batch = min(int(unlabelled_batch), X.shape[0])
         self.steps_per_epoch = -(-X.shape[0] // self.unlabelled_batch)
+        self.total_steps = max(int(total_epochs), 1) * self.steps_per_epoch
         self.prior = Y[self.labelled_rows].mean(axis=0).astype(np.float64)
 
     @property
@@ -287,7 +288,7 @@ class GraphObjective:
 
 
 def graph_training(
-    X, Y, labelled_rows, loss, total_steps, random_state, dtype, weight_decay=1e-4,
+    X, Y, labelled_rows, loss, max_epochs, random_state, dtype, weight_decay=1e-4,
     weights=None, progress=None,
 ):
     """The plan and objective of a graph-aware fit, from plain arrays.
@@ -304,9 +305,9 @@ def graph_training(
     labelled_rows : ndarray of int
     loss : Loss
         The multiclass log-loss.
-    total_steps : int
-        Steps of the fit (``max_iter`` epochs of the plan's
-        ``steps_per_epoch``).
+    max_epochs : int
+        Epochs of the fit (``max_iter``), each of the plan's
+        ``steps_per_epoch`` steps (one pass over the rows as unlabelled rows).
     random_state : RandomState
         Draws the batches and seeds the perturbations.
     dtype : dtype
@@ -330,7 +331,7 @@ def graph_training(
     rng = np.random.default_rng(random_state.randint(np.iinfo(np.int32).max))
     adversarial = VirtualAdversarial(perturbation_radius(distances), loss.output, rng)
     plan = GraphPlan(
-        X, Y, labelled_rows, neighbours, targets, total_steps, weights or TermWeights(),
+        X, Y, labelled_rows, neighbours, targets, max_epochs, weights or TermWeights(),
         {"steps": 0} if progress is None else progress, random_state, dtype,
     )
     return plan, GraphObjective(loss, weight_decay, adversarial)
