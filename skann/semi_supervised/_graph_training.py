@@ -263,7 +263,8 @@ class GraphObjective:
         neighbours[...] = 0
         network.backward(P, ctx)
         if weights.adversarial > 0:
-            value += self._adversarial_step(network, batch.X[n_labelled : n_labelled + n_unlabelled], clean, weights.adversarial, ctx)
+            rows = batch.X[n_labelled : n_labelled + n_unlabelled]
+            value += self._adversarial_step(network, rows, clean, weights.adversarial, ctx)
         if self.weight_decay:
             value += 0.5 * self.weight_decay * network.add_penalty_gradient(self.weight_decay, ctx)
         return value
