@@ -12,42 +12,35 @@ import numpy as np
 import pytest
 
 from skann.nn import Network
-from skann.nn.layers import (
-    AvgPool2D,
-    BatchNorm,
-    Conv2D,
-    Dense,
-    Dropout,
-    Flatten,
-    GlobalAvgPool2D,
-    LayerNorm,
-    MaxPool2D,
-)
+from skann.nn import layers as nn
 
 from ._gradcheck import numerical_gradient
 
 N_ROWS = 5
 CASES = {
-    "dense": ([Dense(6, "tanh"), Dense(4, "relu"), Dense(3, "identity")], (4,)),
-    "dense-logistic": ([Dense(5, "logistic"), Dense(2, "identity")], (3,)),
+    "dense": ([nn.Dense(6, "tanh"), nn.Dense(4, "relu"), nn.Dense(3, "identity")], (4,)),
+    "dense-logistic": ([nn.Dense(5, "logistic"), nn.Dense(2, "identity")], (3,)),
     "conv-pool-flatten": (
-        [Conv2D(3, 3, padding="same", activation="tanh"), MaxPool2D(2), Conv2D(2, 1, activation="tanh"),
-         AvgPool2D(2, strides=1), Flatten(), Dense(3, "identity")],
+        [nn.Conv2D(3, 3, padding="same", activation="tanh"), nn.MaxPool2D(2),
+         nn.Conv2D(2, 1, activation="tanh"), nn.AvgPool2D(2, strides=1), nn.Flatten(),
+         nn.Dense(3, "identity")],
         (4, 4, 2),
     ),
-    "conv-global-pool": ([Conv2D(3, 2, activation="tanh"), GlobalAvgPool2D(), Dense(2, "identity")], (3, 3, 1)),
-    "batchnorm-training": ([Dense(6, "tanh"), BatchNorm(), Dense(3, "identity")], (4,)),
-    "batchnorm-inference": ([Dense(6, "tanh"), BatchNorm(), Dense(3, "identity")], (4,)),
-    "batchnorm-first": ([BatchNorm(), Dense(3, "tanh")], (4,)),
-    "layernorm": ([Dense(6, "tanh"), LayerNorm(), Dense(3, "identity")], (4,)),
-    "dropout": ([Dense(6, "tanh"), Dropout(0.4), Dense(3, "identity")], (4,)),
+    "conv-global-pool": (
+        [nn.Conv2D(3, 2, activation="tanh"), nn.GlobalAvgPool2D(), nn.Dense(2, "identity")], (3, 3, 1)
+    ),
+    "batchnorm-training": ([nn.Dense(6, "tanh"), nn.BatchNorm(), nn.Dense(3, "identity")], (4,)),
+    "batchnorm-inference": ([nn.Dense(6, "tanh"), nn.BatchNorm(), nn.Dense(3, "identity")], (4,)),
+    "batchnorm-first": ([nn.BatchNorm(), nn.Dense(3, "tanh")], (4,)),
+    "layernorm": ([nn.Dense(6, "tanh"), nn.LayerNorm(), nn.Dense(3, "identity")], (4,)),
+    "dropout": ([nn.Dense(6, "tanh"), nn.Dropout(0.4), nn.Dense(3, "identity")], (4,)),
 }
 FROZEN = {"batchnorm-inference"}
 
 
 def _built(name):
-    layers, input_shape = CASES[name]
-    net = Network(layers)
+    stack, input_shape = CASES[name]
+    net = Network(stack)
     net.build(input_shape, np.float64, np.random.RandomState(0))
     rng = np.random.RandomState(1)
     net.params += 0.3 * rng.normal(size=net.params.shape)  # off trivial initial values
