@@ -139,7 +139,7 @@ class Network:
     # ------------------------------------------------------------------
     # Passes
     # ------------------------------------------------------------------
-    def context(self, training=False, rng=None, params=None):
+    def context(self, training=False, rng=None, params=None, frozen_state=False):
         """A fresh per-call workspace for :meth:`forward` / :meth:`backward`.
 
         Parameters
@@ -151,22 +151,30 @@ class Network:
         params : ndarray, default=None
             Another flat parameter buffer to run the layers with (a teacher's
             or a snapshot's); by default the network's ``params``.
+        frozen_state : bool, default=False
+            With ``training``: the layers that hold non-trainable state
+            (BatchNorm's running statistics) run as at inference, using
+            their state without updating it, while the other layers save
+            what backward needs. For :meth:`input_gradient` of the
+            inference function; such a pass has no weight gradients.
 
         Returns
         -------
         ctx : Context
         """
-        layers = [
-            LayerContext(
-                training,
-                rng,
-                self.weights(position, True, params),
-                self.weights(position, True, self.grads) if training else {},
-                self.weights(position, False),
-                input_grad=position > 0,
+        layers = []
+        for position in range(len(self.layers)):
+            state = self.weights(position, False)
+            layers.append(
+                LayerContext(
+                    training and not (frozen_state and state),
+                    rng,
+                    self.weights(position, True, params),
+                    self.weights(position, True, self.grads) if training else {},
+                    state,
+                    input_grad=position > 0,
+                )
             )
-            for position in range(len(self.layers))
-        ]
         return Context(training, rng, layers)
 
     def forward(self, X, ctx, start=0, stop=None):
@@ -206,6 +214,62 @@ class Network:
         """
         for position in range(len(self.layers) - 1, -1, -1):
             dY = self.layers[position].backward(dY, ctx.layers[position])
+
+    def input_gradient(self, dY, ctx):
+        """Backpropagate ``dY`` to the network's input, without weight gradients.
+
+        The gradient of a loss with respect to the input rows (adversarial
+        and virtual adversarial perturbations, saliency). No layer computes
+        its weights' gradients and ``grads`` is not written: the layers see
+        empty ``ctx.grads`` during the call, and the first layer returns its
+        input gradient. Thread-safe like :meth:`output`: everything it
+        writes is in ``ctx``.
+
+        Parameters
+        ----------
+        dY : ndarray of shape (n_rows, *output_shape)
+            Gradient of the loss at the network's output (may be overwritten).
+        ctx : Context
+            The context of a :meth:`forward` pass in training mode
+            (``network.context(training=True)``, or with ``frozen_state``
+            for the inference function of BatchNorm layers).
+
+        Returns
+        -------
+        dX : ndarray of shape (n_rows, n_features)
+            Gradient at the input rows, flat like the 2-D rows
+            :meth:`forward` takes; may be a buffer of ``ctx``, overwritten
+            by its next pass.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skann.nn import Dense, Network
+        >>> net = Network([Dense(1, "identity")])
+        >>> net.build((2,), np.float64, np.random.RandomState(0))
+        (1,)
+        >>> ctx = net.context(training=True)
+        >>> _ = net.forward(np.ones((3, 2)), ctx)
+        >>> dX = net.input_gradient(np.ones((3, 1)), ctx)
+        >>> bool(np.allclose(dX, net.params[:2])), bool(np.any(net.grads))  # dX = dY W.T
+        (True, False)
+        """
+        if not ctx.training:
+            raise ValueError(
+                "input_gradient needs the context of a training-mode forward pass, in "
+                "which the layers save what backward needs: network.context(training=True) "
+                "(frozen_state=True for BatchNorm's inference function)."
+            )
+        kept = [(layer_ctx.grads, layer_ctx.input_grad) for layer_ctx in ctx.layers]
+        try:
+            for layer_ctx in ctx.layers:
+                layer_ctx.grads, layer_ctx.input_grad = {}, True
+            for position in range(len(self.layers) - 1, -1, -1):
+                dY = self.layers[position].backward(dY, ctx.layers[position])
+        finally:
+            for layer_ctx, (grads, input_grad) in zip(ctx.layers, kept):
+                layer_ctx.grads, layer_ctx.input_grad = grads, input_grad
+        return dY.reshape(dY.shape[0], -1)
 
     def output(self, X, start=0, stop=None, chunk_rows=CHUNK_ROWS, out_dtype=None):
         """Inference of layers ``start:stop`` on ``X``, chunk by chunk.

@@ -57,7 +57,9 @@ class LayerContext(Buffers):
     params, grads, state : dict of str to ndarray
         Views of the layer's weights in the network's flat buffers (or in
         another flat buffer of the same layout, such as a teacher's);
-        ``grads`` is empty outside training.
+        ``grads`` is empty outside training and during
+        :meth:`~skann.nn.network.Network.input_gradient`: backward then
+        computes no weight gradient.
     input_grad : bool
         Whether ``backward`` must return the gradient of its input (False
         for the first layer).

@@ -4,6 +4,9 @@
 - :mod:`._objectives`: the unsupervised loss term of each method;
 - :mod:`._perturbations`: perturbed views (noise, feature dropout, mixup);
 - :mod:`._training`: the batch plan and objective run by the engine's loop;
+- :mod:`._graph`, :mod:`._vat`, :mod:`._graph_training`: the graph-aware
+  method (neighbour graph, LabelSpreading's soft targets, virtual
+  adversarial rows; its plan and objective);
 - :mod:`._guard`: the supervised fallback guard and ``transduction_``;
 - :mod:`._scoring`: scoring the labelled samples of a test set.
 """

@@ -94,7 +94,9 @@ class Layer(Params):
     def backward(self, dY, ctx):
         """Write the weights' gradients into ``ctx.grads``; return ``dX``.
 
-        Returns ``None`` when ``ctx.input_grad`` is False. ``dY`` may be
+        Returns ``None`` when ``ctx.input_grad`` is False. Computes no
+        weight gradient when ``ctx.grads`` is empty (an input gradient,
+        :meth:`~skann.nn.network.Network.input_gradient`). ``dY`` may be
         overwritten.
 
         Parameters

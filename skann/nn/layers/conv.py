@@ -265,11 +265,12 @@ class Conv2D(Layer):
             dZ = ctx.buffer("dY", (n_pixels, filters), dY.dtype)
             np.copyto(dZ.reshape(dY.shape), dY)
         dZ = self._activation.backward(dZ, saved["Z"], saved["A"], ctx)
-        np.matmul(cols.T, dZ, out=ctx.grads["W"].reshape(size, filters))
-        # Column sums as a GEMV: several times faster than dZ.sum(axis=0).
-        ones = ctx.buffer("ones", (n_pixels,), dZ.dtype)
-        ones.fill(1)
-        np.dot(ones, dZ, out=ctx.grads["b"])
+        if ctx.grads:  # empty: the input gradient only (Network.input_gradient)
+            np.matmul(cols.T, dZ, out=ctx.grads["W"].reshape(size, filters))
+            # Column sums as a GEMV: several times faster than dZ.sum(axis=0).
+            ones = ctx.buffer("ones", (n_pixels,), dZ.dtype)
+            ones.fill(1)
+            np.dot(ones, dZ, out=ctx.grads["b"])
         if not ctx.input_grad:
             return None
         if self._pointwise:

@@ -84,13 +84,14 @@ class Dense(Layer):
     def backward(self, dY, ctx):
         saved = ctx.saved
         X = saved["X"]
-        grad_W, grad_b = ctx.grads["W"], ctx.grads["b"]
         dZ = self._activation.backward(dY, saved["Z"], saved["A"], ctx)
-        if sp.issparse(X):
-            grad_W[...] = X.T @ dZ
-        else:
-            np.matmul(X.T, dZ, out=grad_W)
-        dZ.sum(axis=0, out=grad_b)
+        if ctx.grads:  # empty: the input gradient only (Network.input_gradient)
+            grad_W, grad_b = ctx.grads["W"], ctx.grads["b"]
+            if sp.issparse(X):
+                grad_W[...] = X.T @ dZ
+            else:
+                np.matmul(X.T, dZ, out=grad_W)
+            dZ.sum(axis=0, out=grad_b)
         if not ctx.input_grad:
             return None
         weights = ctx.params["W"]

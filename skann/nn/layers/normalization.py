@@ -144,11 +144,25 @@ class BatchNorm(Layer):
         return Y.reshape(X.shape)
 
     def backward(self, dY, ctx):
-        xhat, inv_std = ctx.saved["xhat"], ctx.saved["inv_std"]
         gamma = ctx.params["gamma"]
+        if not ctx.training:  # running statistics (a frozen-state pass): Y = X * scale + shift
+            if ctx.grads:
+                raise ValueError(
+                    "BatchNorm's weight gradients need a training-mode pass; a pass with "
+                    "frozen_state=True gives input gradients only (Network.input_gradient)."
+                )
+            if not ctx.input_grad:
+                return None
+            dY2 = _rows(dY, gamma.shape[0], ctx, "dY")
+            scale = gamma / np.sqrt(ctx.state["moving_var"] + gamma.dtype.type(self.epsilon))
+            return np.multiply(dY2, scale, out=ctx.buffer("dX", dY2.shape, dY2.dtype)).reshape(dY.shape)
+        xhat, inv_std = ctx.saved["xhat"], ctx.saved["inv_std"]
         n_rows, width = xhat.shape
         dY2 = _rows(dY, width, ctx, "dY")
-        grad_gamma, grad_beta = ctx.grads["gamma"], ctx.grads["beta"]
+        if ctx.grads:
+            grad_gamma, grad_beta = ctx.grads["gamma"], ctx.grads["beta"]
+        else:  # the input gradient only: the column sums in scratch
+            grad_gamma, grad_beta = (ctx.buffer(key, (width,), xhat.dtype) for key in ("sum_dY_xhat", "sum_dY"))
         _column_sums(dY2, grad_beta, ctx)
         product = np.multiply(dY2, xhat, out=ctx.buffer("product", xhat.shape, xhat.dtype))
         _column_sums(product, grad_gamma, ctx)
@@ -246,9 +260,11 @@ class LayerNorm(Layer):
         n_rows, size = xhat.shape
         width = gamma.shape[0]
         dY2 = _rows(dY, size, ctx, "dY")
-        _column_sums(dY2.reshape(-1, width), ctx.grads["beta"], ctx)
-        product = np.multiply(dY2, xhat, out=ctx.buffer("product", xhat.shape, xhat.dtype))
-        _column_sums(product.reshape(-1, width), ctx.grads["gamma"], ctx)
+        product = ctx.buffer("product", xhat.shape, xhat.dtype)
+        if ctx.grads:  # empty: the input gradient only (Network.input_gradient)
+            _column_sums(dY2.reshape(-1, width), ctx.grads["beta"], ctx)
+            np.multiply(dY2, xhat, out=product)
+            _column_sums(product.reshape(-1, width), ctx.grads["gamma"], ctx)
         if not ctx.input_grad:
             return None
         inverse_size = xhat.dtype.type(1.0 / size)

@@ -1,0 +1,338 @@
+"""Graph-aware semi-supervised training: a batch plan and an objective of the one loop.
+
+Issue 22's method for tables. Once per fit, the neighbour graph of the
+training rows, LabelSpreading's soft targets and the radius of virtual
+adversarial perturbations are read from the data (:mod:`._graph`). Each
+step then takes labelled rows (cross-entropy) and unlabelled rows drawn
+from all training rows, on which the network is pushed to be confident
+(entropy), balanced (the batch's mean prediction near the labelled class
+prior), close to the soft targets early on, consistent with a random
+graph neighbour, and smooth against a virtual adversarial step
+(:mod:`._vat`). :func:`graph_training` builds the plan and the objective
+from plain arrays.
+"""
+
+import numpy as np
+import scipy.sparse as sp
+
+from ._graph import neighbour_graph, perturbation_radius, spreading_targets
+from ._vat import VirtualAdversarial
+
+__all__ = ["GraphBatch", "GraphObjective", "GraphPlan", "TermWeights", "graph_terms", "graph_training"]
+
+# Rows of each kind per step (issue 22's prototype).
+LABELLED_BATCH = 64
+UNLABELLED_BATCH = 128
+# Share of the steps over which the unsupervised weights ramp up, and over
+# which the soft targets' weight decays linearly to 0.
+RAMPUP_FRACTION = 0.2
+TARGETS_FRACTION = 0.5
+
+
+class TermWeights:
+    """Weights of the unsupervised terms (before the ramp-up).
+
+    Parameters
+    ----------
+    entropy, balance, targets, neighbour, adversarial : float, default=1.0
+        Entropy of the predictions; KL divergence of the batch's mean
+        prediction from the labelled class prior; cross-entropy to the soft
+        targets (its start value: it decays to 0); KL divergence of a
+        neighbour's prediction from the row's; virtual adversarial KL.
+    """
+
+    __slots__ = ("entropy", "balance", "targets", "neighbour", "adversarial")
+
+    def __init__(self, entropy=1.0, balance=1.0, targets=1.0, neighbour=1.0, adversarial=1.0):
+        self.entropy, self.balance, self.targets = float(entropy), float(balance), float(targets)
+        self.neighbour, self.adversarial = float(neighbour), float(adversarial)
+
+    def scaled(self, rampup, decay):
+        """These weights times the ramp-up, the targets' also times ``decay``."""
+        return TermWeights(
+            self.entropy * rampup, self.balance * rampup, self.targets * rampup * decay,
+            self.neighbour * rampup, self.adversarial * rampup,
+        )
+
+
+class GraphBatch:
+    """One step's rows, stacked: labelled, unlabelled, then one neighbour of each unlabelled row.
+
+    Weighs 1 in the epoch's mean loss.
+    """
+
+    __slots__ = ("X", "Y", "n_labelled", "n_unlabelled", "targets", "prior", "weights", "n_rows")
+
+    def __init__(self, X, Y, n_labelled, n_unlabelled, targets, prior, weights):
+        self.X, self.Y = X, Y
+        self.n_labelled, self.n_unlabelled = n_labelled, n_unlabelled
+        self.targets, self.prior, self.weights = targets, prior, weights
+        self.n_rows = 1
+
+
+class GraphPlan:
+    """Steps of labelled rows and of unlabelled rows with a neighbour each.
+
+    An epoch is ``ceil(n_samples / unlabelled_batch)`` steps: one pass over
+    the training rows as unlabelled rows (every row, labelled or not, is
+    one). Labelled rows are all taken when there are at most
+    ``labelled_batch`` of them, else drawn in shuffled passes.
+
+    Parameters
+    ----------
+    X : {ndarray, sparse matrix} of shape (n_samples, n_features)
+        The training rows.
+    Y : ndarray of shape (n_samples, n_classes)
+        One-hot targets (read on the labelled rows only).
+    labelled_rows : ndarray of int
+    neighbours : ndarray of int of shape (n_samples, n_neighbors)
+        From :func:`~skann.semi_supervised._graph.neighbour_graph`.
+    targets : ndarray of shape (n_samples, n_classes)
+        Soft targets, from :func:`~skann.semi_supervised._graph.spreading_targets`.
+    total_epochs : int
+        Epochs of the whole fit (``max_iter``): the ramp-up and the
+        targets' decay are shares of its steps.
+    weights : TermWeights
+    progress : dict
+        ``{"steps": int}``, steps done so far, kept by the caller between calls.
+    random_state : RandomState
+    dtype : dtype
+        Compute dtype.
+    labelled_batch, unlabelled_batch : int, default=64, 128
+    """
+
+    def __init__(
+        self, X, Y, labelled_rows, neighbours, targets, total_epochs, weights, progress,
+        random_state, dtype, labelled_batch=LABELLED_BATCH, unlabelled_batch=UNLABELLED_BATCH,
+    ):
+        if len(labelled_rows) == 0:
+            raise ValueError("The graph method needs labelled rows; every row is unlabelled.")
+        self.X, self.Y, self.labelled_rows = X, Y, np.asarray(labelled_rows)
+        self.neighbours, self.targets = neighbours, targets
+        self.weights, self.progress = weights, progress
+        self.random_state, self.dtype = random_state, np.dtype(dtype)
+        self.labelled_batch = min(int(labelled_batch), len(self.labelled_rows))
+        self.unlabelled_batch = min(int(unlabelled_batch), X.shape[0])
+        self.steps_per_epoch = -(-X.shape[0] // self.unlabelled_batch)
+        self.total_steps = max(int(total_epochs), 1) * self.steps_per_epoch
+        self.prior = Y[self.labelled_rows].mean(axis=0).astype(np.float64)
+
+    @property
+    def n_samples(self):
+        """Rows forwarded per epoch (labelled and unlabelled, neighbours not counted)."""
+        return self.steps_per_epoch * (self.labelled_batch + self.unlabelled_batch)
+
+    def step_weights(self, step):
+        """The term weights of step ``step`` (from 0): ramped up, targets decayed."""
+        ramp = min(1.0, step / (RAMPUP_FRACTION * self.total_steps))
+        decay = max(0.0, 1.0 - step / (TARGETS_FRACTION * self.total_steps))
+        return self.weights.scaled(float(np.exp(-5.0 * (1.0 - ramp) ** 2)), decay)
+
+    def batches(self):
+        """Yield the epoch's :class:`GraphBatch` objects."""
+        rng, n_steps = self.random_state, self.steps_per_epoch
+        n_labelled, n_unlabelled = self.labelled_batch, self.unlabelled_batch
+        unlabelled = np.resize(rng.permutation(self.X.shape[0]), n_steps * n_unlabelled)
+        labelled = np.concatenate(
+            [rng.permutation(self.labelled_rows) for _ in range(-(-n_steps * n_labelled // len(self.labelled_rows)))]
+        )
+        for step in range(n_steps):
+            rows = unlabelled[step * n_unlabelled : (step + 1) * n_unlabelled]
+            partners = self.neighbours[rows, rng.randint(self.neighbours.shape[1], size=len(rows))]
+            taken = labelled[step * n_labelled : (step + 1) * n_labelled]
+            X = self.X[np.concatenate([taken, rows, partners])]
+            X = (X.toarray() if sp.issparse(X) else X).astype(self.dtype, copy=False)
+            yield GraphBatch(
+                X, self.Y[taken].astype(self.dtype, copy=False), n_labelled, len(rows),
+                self.targets[rows].astype(self.dtype, copy=False), self.prior,
+                self.step_weights(self.progress["steps"]),
+            )
+            self.progress["steps"] += 1
+
+
+def graph_terms(P, P_neighbours, targets, prior, weights):
+    """The unsupervised terms on softmax predictions; their gradient overwrites ``P``.
+
+    Parameters
+    ----------
+    P : ndarray of shape (n_rows, n_classes)
+        Softmax predictions on the unlabelled rows.
+    P_neighbours : ndarray of shape (n_rows, n_classes)
+        Predictions on one graph neighbour of each row (held fixed: no
+        gradient flows through them).
+    targets : ndarray of shape (n_rows, n_classes)
+        Soft targets of the rows.
+    prior : ndarray of shape (n_classes,)
+        Labelled class frequencies.
+    weights : TermWeights
+
+    Returns
+    -------
+    value : float
+        ``w_e mean H(p) + w_b KL(mean p || prior) + w_t mean CE(Q, p)
+        + w_n mean KL(p_j || p)``; ``P`` then holds its gradient with
+        respect to the raw scores (the softmax's input).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skann.semi_supervised._graph_training import TermWeights, graph_terms
+    >>> P = np.array([[0.5, 0.5]])
+    >>> value = graph_terms(P, P.copy(), P.copy(), np.array([0.5, 0.5]), TermWeights())
+    >>> round(value, 6), P.tolist()  # 2 log 2: entropy plus cross-entropy
+    (1.386294, [[0.0, 0.0]])
+    """
+    n_rows = max(len(P), 1)
+    eps = np.finfo(P.dtype).eps
+    log_p = np.log(np.clip(P, eps, 1))
+    entropy = -np.einsum("ij,ij->i", P, log_p)
+    mean = P.mean(axis=0)
+    log_ratio = np.log(np.clip(mean, eps, 1)) - np.log(np.clip(prior, eps, 1)).astype(P.dtype)
+    log_neighbours = np.log(np.clip(P_neighbours, eps, 1))
+    value = (
+        weights.entropy * entropy.mean()
+        + weights.balance * float(mean @ log_ratio)
+        - weights.targets * np.einsum("ij,ij->", targets, log_p) / n_rows
+        + weights.neighbour * np.einsum("ij,ij->", P_neighbours, log_neighbours - log_p) / n_rows
+    )
+    # d/dz of each term, per row (softmax Jacobian diag(p) - p p^T):
+    # entropy -p (log p + H); balance p (g - <g, p>) / n with g = log(m / prior)
+    # (summed over rows: the 1 / n of the mean cancels the n rows);
+    # cross-entropy p sum(Q) - Q; neighbour KL p - p_j.
+    grad = log_p
+    grad += entropy[:, None]
+    grad *= P
+    grad *= -weights.entropy
+    balance = P * (log_ratio - (P @ log_ratio)[:, None])
+    grad += weights.balance * balance
+    grad += (weights.targets + weights.neighbour) * P
+    grad -= weights.targets * targets
+    grad -= weights.neighbour * P_neighbours
+    grad /= n_rows
+    np.copyto(P, grad)
+    return float(value)
+
+
+class GraphObjective:
+    """Cross-entropy on labelled rows plus the graph method's unsupervised terms.
+
+    Fills the network's gradients; called by :class:`~skann.nn.training.TrainingLoop`
+    with the batches of a :class:`GraphPlan`.
+
+    Parameters
+    ----------
+    loss : Loss
+        The multiclass log-loss (softmax output).
+    weight_decay : float
+        L2 strength: ``weight_decay / 2 * ||W||^2`` is added to every
+        step's loss (``weight_decay * W`` to its gradient), whatever the
+        batch size.
+    adversarial : VirtualAdversarial
+
+    Notes
+    -----
+    One forward pass of the stacked rows (labelled, unlabelled, their
+    neighbours) and one backward pass give the cross-entropy and the terms
+    of :func:`graph_terms`. The virtual adversarial term
+    ``KL(p || q(x + r))`` (``p`` held fixed) needs a probe pass to the
+    input, then a forward and backward pass of the perturbed rows in a
+    context of its own; its weight gradients are added to the first ones.
+    """
+
+    def __init__(self, loss, weight_decay, adversarial):
+        if loss.name != "log_loss":
+            raise ValueError(
+                f"The graph method needs a softmax output (the multiclass log-loss), got "
+                f"{loss.name!r}. Encode binary targets as two classes."
+            )
+        self.loss, self.weight_decay, self.adversarial = loss, float(weight_decay), adversarial
+        self._network = self._ctx = None
+
+    def __call__(self, network, batch, ctx):
+        loss, n_labelled, n_unlabelled = self.loss, batch.n_labelled, batch.n_unlabelled
+        weights = batch.weights
+        scores = network.forward(batch.X, ctx)
+        P = loss.output(scores, out=ctx.buffers.get("proba", scores.shape, scores.dtype))
+        value = loss.value(batch.Y, P[:n_labelled])
+        loss.gradient(batch.Y, P[:n_labelled], None, out=P[:n_labelled])
+        unlabelled = P[n_labelled : n_labelled + n_unlabelled]
+        clean = ctx.buffers.get("clean", unlabelled.shape, unlabelled.dtype)
+        np.copyto(clean, unlabelled)
+        neighbours = P[n_labelled + n_unlabelled :]
+        value += graph_terms(unlabelled, neighbours, batch.targets, batch.prior, weights)
+        neighbours[...] = 0
+        network.backward(P, ctx)
+        if weights.adversarial > 0:
+            rows = batch.X[n_labelled : n_labelled + n_unlabelled]
+            value += self._adversarial_step(network, rows, clean, weights.adversarial, ctx)
+        if self.weight_decay:
+            value += 0.5 * self.weight_decay * network.add_penalty_gradient(self.weight_decay, ctx)
+        return value
+
+    def _adversarial_step(self, network, X, P, weight, ctx):
+        """Add the virtual adversarial term's gradient to ``grads``; return its value."""
+        first = ctx.buffers.get("first_grads", network.grads.shape, network.grads.dtype)
+        np.copyto(first, network.grads)
+        if self._network is not network:  # the perturbed rows' own context, reused
+            self._network, self._ctx = network, network.context(training=True, rng=ctx.rng)
+        X_adv = self.adversarial(network, X, P)
+        scores = network.forward(X_adv, self._ctx)
+        Q = self.loss.output(scores, out=self._ctx.buffers.get("proba", scores.shape, scores.dtype))
+        eps = np.finfo(Q.dtype).eps
+        n_rows = max(len(Q), 1)
+        value = weight * float(np.einsum("ij,ij->", P, np.log(np.clip(P, eps, 1)) - np.log(np.clip(Q, eps, 1)))) / n_rows
+        Q -= P
+        Q *= Q.dtype.type(weight / n_rows)
+        network.backward(Q, self._ctx)
+        network.grads += first
+        return value
+
+
+def graph_training(
+    X, Y, labelled_rows, loss, max_epochs, random_state, dtype, weight_decay=1e-4,
+    weights=None, progress=None,
+):
+    """The plan and objective of a graph-aware fit, from plain arrays.
+
+    Computes the neighbour graph, the soft targets and the perturbation
+    radius once (about 0.1 s on digits' 1,257 training rows).
+
+    Parameters
+    ----------
+    X : {ndarray, sparse matrix} of shape (n_samples, n_features)
+        Every training row, labelled or not, as the network sees it.
+    Y : ndarray of shape (n_samples, n_classes)
+        One-hot targets; the rows of ``labelled_rows`` are read.
+    labelled_rows : ndarray of int
+    loss : Loss
+        The multiclass log-loss.
+    max_epochs : int
+        Epochs of the fit (``max_iter``), each of the plan's
+        ``steps_per_epoch`` steps (one pass over the rows as unlabelled rows).
+    random_state : RandomState
+        Draws the batches and seeds the perturbations.
+    dtype : dtype
+        The network's compute dtype.
+    weight_decay : float, default=1e-4
+    weights : TermWeights, default=None
+        ``TermWeights()`` by default.
+    progress : dict, default=None
+        Steps done, kept between calls (a new fit: None).
+
+    Returns
+    -------
+    plan : GraphPlan
+    objective : GraphObjective
+    """
+    labelled_rows = np.asarray(labelled_rows)
+    labels = np.full(X.shape[0], -1)
+    labels[labelled_rows] = Y[labelled_rows].argmax(axis=1)
+    neighbours, distances = neighbour_graph(X)
+    targets = spreading_targets(X, labels, Y.shape[1])
+    rng = np.random.default_rng(random_state.randint(np.iinfo(np.int32).max))
+    adversarial = VirtualAdversarial(perturbation_radius(distances), loss.output, rng)
+    plan = GraphPlan(
+        X, Y, labelled_rows, neighbours, targets, max_epochs, weights or TermWeights(),
+        {"steps": 0} if progress is None else progress, random_state, dtype,
+    )
+    return plan, GraphObjective(loss, weight_decay, adversarial)
