@@ -20,6 +20,7 @@ from ._architecture import (
     check_layers_alone,
     hidden_dense_layers,
     hidden_layer_sizes,
+    predict_chunk_rows,
 )
 from ._augment import AUGMENTATIONS
 from ._callbacks import fit_task
@@ -297,9 +298,7 @@ class BaseNetwork(
             # network.
             def epoch_attributes(network, epoch):
                 attributes = self._fitted_attributes(data, plan, state)
-                attributes.update(
-                    network_=network, _inference=(network, plan.loss, data.encoder, plan.chunk_rows), n_iter_=epoch,
-                )
+                attributes.update(_inference=(network, plan.loss, data.encoder, plan.inference_shape), n_iter_=epoch)
                 return attributes
 
             task.epoch_attributes = epoch_attributes
@@ -361,6 +360,7 @@ class BaseNetwork(
         data = self._encode(X, y, sample_weight, validation, incremental=False, mask=mask)
         previous = self._previous(incremental=False)
         plan = self._plan(data, previous, incremental=False)
+        X_unlabelled = data.X_unlabelled
         judge = None
         if data.unlabelled is not None and self.supervised_fallback:
             judge = self._guard_judge(data, mask)
@@ -375,7 +375,7 @@ class BaseNetwork(
                 used = False
             predicted = None
             if mask.any():
-                scores = state.network.output(data.X_unlabelled, chunk_rows=plan.chunk_rows, out_dtype=data.X.dtype)
+                scores = state.network.output(X_unlabelled, chunk_rows=plan.chunk_rows, out_dtype=X_unlabelled.dtype)
                 predicted = self._decode(data.encoder, plan.loss, scores)
             semi_supervised = {
                 "used_unlabelled_": used,
@@ -558,8 +558,7 @@ class BaseNetwork(
         """Every fitted attribute of ``state`` as the model (nothing written)."""
         network, stopping, encoder = state.network, state.stopping, data.encoder
         attributes = {
-            "network_": network,
-            "_inference": (network, plan.loss, encoder, plan.chunk_rows),
+            "_inference": (network, plan.loss, encoder, plan.inference_shape),
             "_loss": plan.loss,
             "_target_encoder": encoder,
             "_trained_architecture": state.architecture,
@@ -601,18 +600,40 @@ class BaseNetwork(
     # ------------------------------------------------------------------
     def _scores(self, X, start=0, stop=None):
         """Raw scores of layers ``start:stop`` for user X, and the model that
-        gave them: ``(scores, (network, loss, encoder, chunk_rows))``."""
+        gave them: ``(scores, (network, loss, encoder, inference_shape))``."""
         check_is_fitted(self, "network_")
         X = validate_data(self, X, accept_sparse=_ACCEPT_SPARSE, dtype=_FLOAT_DTYPES, reset=False)
         inference = self._inference
         return self._raw_scores(inference, X, start, stop), inference
+
+    @property
+    def network_(self):
+        """The fitted network (:class:`skann.nn.Network`)."""
+        try:
+            return self.__dict__["_inference"][0]
+        except KeyError:
+            raise AttributeError(f"This {type(self).__name__} has no network_: it is not fitted.") from None
+
+    @network_.setter
+    def network_(self, network):
+        # The network and what decodes its outputs are one attribute, so that
+        # predict reads a whole model even while another thread refits.
+        _, loss, encoder, shape = self._inference
+        self._inference = (network, loss, encoder, shape)
+
+    def _chunk_rows(self, dtype, inference=None):
+        """Rows per inference chunk (fewer for image networks, within sklearn's
+        ``working_memory`` of the call; see ``_architecture.predict_chunk_rows``)."""
+        values_per_row, images = (self._inference if inference is None else inference)[3]
+        return predict_chunk_rows(values_per_row, np.dtype(dtype).itemsize, images)
 
     def _raw_scores(self, inference, X, start=0, stop=None):
         """Raw scores of layers ``start:stop`` for validated X, in X's dtype.
 
         Rows stay rows: image outputs (an encoder's) are flattened.
         """
-        network, _, _, chunk_rows = inference
+        network = inference[0]
+        chunk_rows = self._chunk_rows(network.dtype, inference)
         # Finite X can overflow inside the network (values near 1e154 and
         # above square past float64's range): refuse rather than warn and
         # return inf or NaN.

@@ -280,9 +280,10 @@ class FitPlan:
         self.lbfgs = params["solver"] == "lbfgs"
         self.early_stopping = params["early_stopping"] and not incremental
         self.max_epochs = 1 if incremental else params["max_iter"]
-        self.chunk_rows = predict_chunk_rows(
-            network_plan.values_per_row(), dtype.itemsize, network_plan.images
-        )
+        # What inference chunk sizes depend on; the rows per chunk follow
+        # sklearn's working_memory when each call runs.
+        self.inference_shape = (network_plan.values_per_row(), network_plan.images)
+        self.chunk_rows = predict_chunk_rows(self.inference_shape[0], dtype.itemsize, self.inference_shape[1])
 
     # ------------------------------------------------------------------
     def start(self, previous):

@@ -200,10 +200,14 @@ def test_dropout_fits_are_reproducible_and_depend_on_random_state(digits):
 
 def test_networks_without_dropout_draw_no_layer_generator(digits):
     X, y = digits
+    from skann._plan import _layer_rng
+
     clf = _fit(MLPClassifier(hidden_layer_sizes=(8,), max_iter=2, random_state=0), X, y)
-    state = clf._random_state.get_state()[1].copy()
-    assert clf._layer_rng() is None
-    np.testing.assert_array_equal(clf._random_state.get_state()[1], state)
+    random_state = np.random.RandomState(0)
+    assert _layer_rng(clf.network_, random_state) is None
+    np.testing.assert_array_equal(random_state.get_state()[1], np.random.RandomState(0).get_state()[1])
+    with_dropout = _fit(MLPClassifier(hidden_layer_sizes=(8,), dropout=0.2, max_iter=2, random_state=0), X, y)
+    assert _layer_rng(with_dropout.network_, random_state) is not None
 
 
 def test_dropout_with_lbfgs_is_a_clear_error(digits):
