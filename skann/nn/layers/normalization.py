@@ -1,5 +1,6 @@
 """Normalisation layers: batch normalisation and layer normalisation."""
 
+import math
 import numbers
 
 import numpy as np
@@ -92,12 +93,16 @@ class BatchNorm(Layer):
         self.momentum = momentum
         self.epsilon = epsilon
 
-    def build(self, input_shape, dtype):
+    def compute_output_shape(self, input_shape):
         momentum = self.momentum
         if isinstance(momentum, bool) or not isinstance(momentum, numbers.Real) or not 0 <= momentum <= 1:
             raise ValueError(f"BatchNorm momentum must be a number in [0, 1], got {momentum!r}.")
         _check_epsilon(self.epsilon, "BatchNorm")
         _check_input(input_shape, "BatchNorm")
+        return tuple(input_shape)
+
+    def build(self, input_shape, dtype):
+        output_shape = self.compute_output_shape(input_shape)
         features = (int(input_shape[-1]),)
         weights = [
             Weight("gamma", features, Constant(1.0)),
@@ -105,7 +110,7 @@ class BatchNorm(Layer):
             Weight("moving_mean", features, Constant(0.0), trainable=False),
             Weight("moving_var", features, Constant(1.0), trainable=False),
         ]
-        return weights, tuple(input_shape)
+        return weights, output_shape
 
     def forward(self, X, ctx):
         gamma, beta = ctx.params["gamma"], ctx.params["beta"]
@@ -201,24 +206,24 @@ class LayerNorm(Layer):
     def __init__(self, epsilon=1e-5):
         self.epsilon = epsilon
 
-    def build(self, input_shape, dtype):
+    def compute_output_shape(self, input_shape):
         _check_epsilon(self.epsilon, "LayerNorm")
         _check_input(input_shape, "LayerNorm")
+        return tuple(input_shape)
+
+    def build(self, input_shape, dtype):
+        output_shape = self.compute_output_shape(input_shape)
         features = (int(input_shape[-1]),)
-        size = 1
-        for extent in input_shape:
-            size *= int(extent)
-        self._size = size
         weights = [
             Weight("gamma", features, Constant(1.0)),
             Weight("beta", features, Constant(0.0)),
         ]
-        return weights, tuple(input_shape)
+        return weights, output_shape
 
     def forward(self, X, ctx):
         gamma, beta = ctx.params["gamma"], ctx.params["beta"]
         dtype = gamma.dtype
-        size, width = self._size, gamma.shape[0]
+        size, width = math.prod(X.shape[1:]), gamma.shape[0]
         X2 = _rows(X, size, ctx, "X")
         n_rows = X2.shape[0]
         inverse_size = dtype.type(1.0 / size)
