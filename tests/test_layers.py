@@ -95,6 +95,15 @@ def test_image_layers_without_input_shape_say_how_to_fix(digits):
         MLPClassifier(layers=[Conv2D(2, 3)], max_iter=2).fit(X, y)
 
 
+@pytest.mark.parametrize("layer", [MaxPool2D(20, padding="same"), Conv2D(2, 9, padding="same")], ids=repr)
+def test_windows_larger_than_the_image_are_refused_before_training(digits, layer):
+    X, y = digits
+    clf = MLPClassifier(layers=[layer, Flatten()], input_shape=(8, 8), max_iter=1)
+    with pytest.raises(ValueError, match="larger than its input 8x8 in both dimensions"):
+        clf.fit(X, y)
+    assert not hasattr(clf, "network_")
+
+
 # ----------------------------------------------------------------------
 # input_shape
 # ----------------------------------------------------------------------

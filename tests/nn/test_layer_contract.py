@@ -532,6 +532,35 @@ def test_bad_parameters_and_shapes_raise_in_build(layer, input_shape, match):
         Network([layer]).build(input_shape, np.float64, np.random.RandomState(0))
 
 
+@pytest.mark.parametrize(
+    "layer",
+    [Conv2D(1, 1000, padding="same"), MaxPool2D(1000, padding="same"),
+     AvgPool2D((9, 10), strides=1, padding="same"), Conv2D(2, (9, 12), padding="same")],
+    ids=repr,
+)
+def test_same_padding_refuses_windows_larger_than_the_image(layer):
+    """Issue 19, item 14: a 1000x1000 pool took 86 s an epoch, such a kernel 9.5 GiB."""
+    for check in (lambda: layer.compute_output_shape((8, 8, 1)),
+                  lambda: Network([layer]).build((8, 8, 1), np.float32, np.random.RandomState(0))):
+        with pytest.raises(ValueError, match=r"larger than its input 8x8 in both dimensions.*at most 8x8"):
+            check()
+
+
+@pytest.mark.parametrize(
+    "layer, input_shape, output_shape",
+    [
+        (Conv2D(2, (1, 3), padding="same"), (1, 2, 1), (1, 2, 2)),  # rows as 1-pixel-high images
+        (MaxPool2D(2, padding="same"), (1, 5, 3), (1, 3, 3)),
+        (AvgPool2D((8, 8), padding="same"), (8, 8, 1), (1, 1, 1)),
+    ],
+    ids=repr,
+)
+def test_same_padding_takes_windows_up_to_the_image_in_one_dimension(layer, input_shape, output_shape):
+    net = _built(layer, input_shape)
+    assert net.output_shape == output_shape
+    assert np.isfinite(net.output(_inputs(input_shape).reshape(N_ROWS, -1))).all()
+
+
 # ----------------------------------------------------------------------
 # Pickling, the parameter protocol, threads
 # ----------------------------------------------------------------------
