@@ -105,6 +105,31 @@ def test_windows_larger_than_the_image_are_refused_before_training(digits, layer
 
 
 # ----------------------------------------------------------------------
+# BatchNorm's batches (issue 19, item 5)
+# ----------------------------------------------------------------------
+def test_batchnorm_with_batch_size_one_is_a_clear_error(digits):
+    X, y = digits
+    clf = MLPClassifier(layers=[Dense(16), BatchNorm(), Dense(8)], batch_size=1, max_iter=2)
+    with pytest.raises(ValueError, match=r"BatchNorm.*batch_size >= 2"):
+        clf.fit(X, y)
+    assert not hasattr(clf, "network_")
+
+
+def test_batchnorm_trains_when_a_single_row_is_left_over(digits):
+    """33 rows in batches of 32: the last row joins the first batch, never alone."""
+    X, y = digits
+    X, y = X[:33], (y[:33] >= 5).astype(int)
+    layers = [Dense(16), BatchNorm(momentum=0.9), Dense(8)]
+    clf = _fit(MLPClassifier(layers=layers, batch_size=32, max_iter=100, random_state=0), X, y)
+    assert clf.score(X, y) > 0.75
+    # Each epoch's statistics are the data's: a batch of one row each epoch
+    # pulls the running variances towards zero (measured: to about half).
+    inputs = clf.network_.output(X, stop=1)
+    moving_var = clf.network_.weights(1, trainable=False)["moving_var"]
+    assert moving_var.sum() == pytest.approx(inputs.var(axis=0).sum(), rel=0.15)
+
+
+# ----------------------------------------------------------------------
 # input_shape
 # ----------------------------------------------------------------------
 @pytest.mark.parametrize("input_shape", [(8, 8), (8, 8, 1), (-1, 8), (8, -1, 1), (4, 4, 4)])

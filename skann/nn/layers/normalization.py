@@ -73,6 +73,12 @@ class BatchNorm(Layer):
     The input gradient is the exact one of the batch statistics,
     ``gamma / sqrt(var + eps) * (dY - mean(dY) - xhat * mean(dY * xhat))``.
 
+    A training batch needs more than one value per feature (two rows, or
+    one image of several pixels): the statistics of one value normalise it
+    to zero, so a training batch of one row raises a ``ValueError``, as
+    PyTorch's ``BatchNorm1d`` does. :class:`~skann.nn.training.MinibatchPlan`
+    never makes one when ``batch_size >= 2``.
+
     Examples
     --------
     >>> import numpy as np
@@ -126,6 +132,13 @@ class BatchNorm(Layer):
             Y += shift
             return Y.reshape(X.shape)
         n_rows = X2.shape[0]
+        if n_rows == 1:
+            raise ValueError(
+                "BatchNorm got a training batch of 1 sample (one value per feature): "
+                "its batch statistics would normalise every value to zero, and the "
+                "network would train to chance. Train with batches of at least 2 "
+                "rows (batch_size >= 2)."
+            )
         inverse_rows = dtype.type(1.0 / max(n_rows, 1))
         mean = _column_sums(X2, ctx.buffer("mean", (width,), dtype), ctx)
         mean *= inverse_rows
