@@ -28,6 +28,13 @@ from .._params import Params
 __all__ = ["Layer", "Weight"]
 
 
+def check_positive_int(value, what):
+    """``value`` as an int, or a ValueError naming ``what`` (bools refused)."""
+    if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
+        raise ValueError(f"{what} must be a positive integer, got {value!r}.")
+    return int(value)
+
+
 @dataclass(frozen=True)
 class Weight:
     """A weight a layer declares in :meth:`Layer.build`.

@@ -10,7 +10,7 @@ from numpy.lib.stride_tricks import as_strided
 
 from ..activations import shared_activation
 from ..initializers import Uniform, init_bound
-from .base import Layer, Weight
+from .base import Layer, Weight, check_positive_int
 
 __all__ = ["Conv2D"]
 
@@ -294,10 +294,8 @@ class Conv2D(Layer):
         return window_geometry("Conv2D", input_shape, self.kernel_size, self.strides, self.padding)
 
     def compute_output_shape(self, input_shape):
-        filters = self.filters
-        if not isinstance(filters, (int, np.integer)) or isinstance(filters, bool) or filters < 1:
-            raise ValueError(f"Conv2D filters must be a positive integer, got {filters!r}.")
-        return (*self.geometry(input_shape).output_hw, int(filters))
+        filters = check_positive_int(self.filters, "Conv2D filters")
+        return (*self.geometry(input_shape).output_hw, filters)
 
     def build(self, input_shape, dtype):
         output_shape = self.compute_output_shape(input_shape)

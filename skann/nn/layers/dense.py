@@ -5,7 +5,7 @@ import scipy.sparse as sp
 
 from ..activations import shared_activation
 from ..initializers import Uniform, init_bound
-from .base import Layer, Weight
+from .base import Layer, Weight, check_positive_int
 
 __all__ = ["Dense"]
 
@@ -53,10 +53,7 @@ class Dense(Layer):
                 f"Dense expects flat inputs, but its input has shape {tuple(input_shape)} "
                 "per sample. Put a Flatten() layer before it."
             )
-        units = self.units
-        if not isinstance(units, (int, np.integer)) or isinstance(units, bool) or units < 1:
-            raise ValueError(f"Dense units must be a positive integer, got {units!r}.")
-        return (int(units),)
+        return (check_positive_int(self.units, "Dense units"),)
 
     def build(self, input_shape, dtype):
         (units,) = self.compute_output_shape(input_shape)
