@@ -15,7 +15,6 @@ import numpy as np
 from sklearn import get_config
 
 from .nn import Dense
-from .nn._params import clone_params
 from .nn.layers import Conv2D, Dropout, Layer
 from .nn.network import CHUNK_ROWS
 
@@ -120,7 +119,7 @@ class NetworkPlan:
     def __init__(self, layers, input_shape):
         self.shapes, self.weights = [tuple(input_shape)], []
         for layer in layers:
-            weights, shape = clone_params(layer).build(self.shapes[-1], np.dtype(np.float64))
+            weights, shape = layer.build(self.shapes[-1], np.dtype(np.float64))
             self.weights.append(list(weights))
             self.shapes.append(tuple(shape))
         self.convolutional = any(isinstance(layer, Conv2D) for layer in layers)

@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 import sklearn
 from sklearn.base import clone
-from sklearn.datasets import load_digits
+from sklearn.datasets import load_digits, make_regression
 from sklearn.model_selection import GridSearchCV, RandomizedSearchCV
+from sklearn.preprocessing import StandardScaler
 
 from skann import AutoEncoder, MLPClassifier, MLPRegressor
 from skann._architecture import PREDICT_CHUNK_ROWS
@@ -93,6 +94,58 @@ def test_image_layers_without_input_shape_say_how_to_fix(digits):
     X, y = digits
     with pytest.raises(ValueError, match="input_shape"):
         MLPClassifier(layers=[Conv2D(2, 3)], max_iter=2).fit(X, y)
+
+
+@pytest.mark.parametrize("layer", [MaxPool2D(20, padding="same"), Conv2D(2, 9, padding="same")], ids=repr)
+def test_windows_larger_than_the_image_are_refused_before_training(digits, layer):
+    X, y = digits
+    clf = MLPClassifier(layers=[layer, Flatten()], input_shape=(8, 8), max_iter=1)
+    with pytest.raises(ValueError, match="larger than its input 8x8 in both dimensions"):
+        clf.fit(X, y)
+    assert not hasattr(clf, "network_")
+
+
+# ----------------------------------------------------------------------
+# BatchNorm's batches (issue 19, item 5)
+# ----------------------------------------------------------------------
+def test_batchnorm_with_batch_size_one_is_a_clear_error(digits):
+    X, y = digits
+    clf = MLPClassifier(layers=[Dense(16), BatchNorm(), Dense(8)], batch_size=1, max_iter=2)
+    with pytest.raises(ValueError, match=r"BatchNorm.*batch_size >= 2"):
+        clf.fit(X, y)
+    assert not hasattr(clf, "network_")
+
+
+def test_batchnorm_trains_when_a_single_row_is_left_over(digits):
+    """33 rows in batches of 32: the last row joins the first batch, never alone."""
+    X, y = digits
+    X, y = X[:33], (y[:33] >= 5).astype(int)
+    layers = [Dense(16), BatchNorm(), Dense(8)]
+    clf = _fit(MLPClassifier(layers=layers, batch_size=32, max_iter=100, random_state=0), X, y)
+    assert clf.score(X, y) > 0.75
+    # Each epoch's statistics are the data's: a batch of one row each epoch
+    # pulls the running variances towards zero (measured: to about half).
+    inputs = clf.network_.output(X, stop=1)
+    moving_var = clf.network_.weights(1, trainable=False)["moving_var"]
+    assert moving_var.sum() == pytest.approx(inputs.var(axis=0).sum(), rel=0.15)
+
+
+def test_batchnorm_default_running_statistics_reach_the_data_in_a_short_fit():
+    """Issue 19, item 6: sklearn-sized data trains for a few hundred steps.
+
+    With Keras' momentum 0.99, 100 steps leave 0.99 ** 100 = 37% of the
+    initial statistics (mean 0, variance 1) in the running ones, so
+    predictions normalise with the wrong statistics.
+    """
+    assert BatchNorm().momentum == 0.9
+    X, y = make_regression(n_samples=200, n_features=10, noise=1.0, random_state=0)
+    X, y = StandardScaler().fit_transform(X), y / y.std()
+    reg = _fit(MLPRegressor(layers=[Dense(16), BatchNorm(), Dense(8)], max_iter=100, random_state=0), X, y)
+    assert reg.n_iter_ == 100  # one 200-row batch per epoch: 100 steps
+    inputs = reg.network_.output(X, stop=1)
+    state = reg.network_.weights(1, trainable=False)
+    np.testing.assert_allclose(state["moving_mean"], inputs.mean(axis=0), atol=0.1 * inputs.std(axis=0).max())
+    np.testing.assert_allclose(state["moving_var"], inputs.var(axis=0), rtol=0.25, atol=1e-3)
 
 
 # ----------------------------------------------------------------------

@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 from sklearn.compose import ColumnTransformer
 from sklearn.datasets import make_blobs
+from sklearn.exceptions import NotFittedError
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
@@ -194,6 +195,19 @@ def test_wrong_input_width_raises():
     clf = MLPClassifier((4,), **FIT).fit(X, y)
     with pytest.raises(UnsupportedError, match="fitted on 5 features"):
         skl2onnx.to_onnx(clf, X[:1, :3].astype(np.float32))
+
+
+@pytest.mark.parametrize(
+    "model",
+    [MLPClassifier(), MLPRegressor(), AutoEncoder(), make_pipeline(StandardScaler(), MLPClassifier())],
+    ids=["classifier", "regressor", "autoencoder", "pipeline"],
+)
+def test_unfitted_model_raises_not_fitted_error(model):
+    X = np.random.RandomState(0).rand(10, 5).astype(np.float32)
+    if hasattr(model, "steps"):
+        model.steps[0][1].fit(X)  # the scaler fitted, the classifier not
+    with pytest.raises(NotFittedError, match="not fitted yet"):
+        skl2onnx.to_onnx(model, X[:1])
 
 
 def test_import_skann_does_not_import_skl2onnx():

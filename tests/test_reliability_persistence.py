@@ -8,6 +8,7 @@ checks them (and their sizes against its layers) on load.
 
 import io
 import pickle
+import struct
 import warnings
 import zipfile
 
@@ -22,9 +23,11 @@ from skann.layers import Conv2D, Flatten, MaxPool2D
 # What a damaged file may raise: each names the problem (the stream ended,
 # an invalid opcode, a bad zip member, or skann's own check).
 # joblib reads with the pure-Python unpickler, whose stack runs out on some
-# truncated streams with an IndexError ("index out of range").
+# truncated streams with an IndexError ("index out of range"), and which
+# raises struct.error ("unpack requires a buffer of 8 bytes") when the cut
+# falls inside a frame's length.
 CLEAR_ERRORS = (EOFError, pickle.UnpicklingError, ValueError, zipfile.BadZipFile, KeyError,
-                OSError, IndexError)
+                OSError, IndexError, struct.error)
 
 
 def _data():

@@ -8,11 +8,13 @@ through the output ``A = f(Z)`` so that ``Z`` need not be kept; activations
 that need ``Z`` say so with ``needs_input = True``.
 """
 
+import functools
+
 import numpy as np
 from scipy.special import erf, expit
 
 
-__all__ = ["Activation", "ACTIVATIONS", "get_activation"]
+__all__ = ["Activation", "ACTIVATIONS", "get_activation", "shared_activation"]
 
 
 class Activation:
@@ -239,3 +241,35 @@ def get_activation(name):
         raise ValueError(
             f"Unknown activation {name!r}; choose one of {sorted(ACTIVATIONS)}."
         ) from None
+
+
+@functools.lru_cache(maxsize=None)
+def _shared(name):
+    return get_activation(name)
+
+
+def shared_activation(name):
+    """The activation of ``name``, one object per registry name.
+
+    Activations hold no state, so the layers share one object per name
+    instead of keeping their own: a dictionary look-up per pass.
+
+    Parameters
+    ----------
+    name : str or Activation
+        One of ``ACTIVATIONS`` or an :class:`Activation` instance (returned
+        as is).
+
+    Returns
+    -------
+    activation : Activation
+
+    Examples
+    --------
+    >>> from skann.nn.activations import shared_activation
+    >>> shared_activation("tanh") is shared_activation("tanh")
+    True
+    """
+    if isinstance(name, str):
+        return _shared(name)
+    return get_activation(name)

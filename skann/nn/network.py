@@ -38,8 +38,11 @@ class Network:
     ----------
     layers : list of Layer
         The network's own built layers.
+    shapes : list of tuple of int
+        Shape of one sample: the input's, then every layer's output
+        (layer ``i`` maps ``shapes[i]`` to ``shapes[i + 1]``).
     input_shape, output_shape : tuple of int
-        Shape of one sample in and out. Rows of 2-D input are reshaped to
+        ``shapes[0]`` and ``shapes[-1]``. Rows of 2-D input are reshaped to
         ``input_shape`` once, before the first layer.
     params, grads, state : ndarray of shape (n,)
         The flat buffers.
@@ -82,13 +85,14 @@ class Network:
         output_shape : tuple of int
         """
         shape = (int(input_shape),) if np.isscalar(input_shape) else tuple(map(int, input_shape))
-        self.input_shape = shape
+        shapes = [shape]
         dtype = np.dtype(dtype)
         declared = []
-        for position, layer in enumerate(self.layers):
-            weights, shape = layer.build(shape, dtype)
+        for layer in self.layers:
+            weights, shape = layer.build(shapes[-1], dtype)
             declared.append(list(weights))
-        self.output_shape = tuple(shape)
+            shapes.append(tuple(shape))
+        self.shapes = shapes
         self._layout = _layout(declared)
         self.n_regularized = sum(w.size for _, w in self._layout["params"] if w.regularized)
         self.params = np.empty(_total(self._layout["params"]), dtype=dtype)
@@ -100,6 +104,16 @@ class Network:
                     rng, weight.shape, dtype
                 )
         return self.output_shape
+
+    @property
+    def input_shape(self):
+        """Shape of one input sample (``shapes[0]``)."""
+        return self.shapes[0]
+
+    @property
+    def output_shape(self):
+        """Shape of one output sample (``shapes[-1]``)."""
+        return self.shapes[-1]
 
     @property
     def dtype(self):

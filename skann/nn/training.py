@@ -43,6 +43,11 @@ class MinibatchPlan:
     batch (owned by the plan, which lives for one fit) and cast to the
     compute dtype there; X is never copied whole.
 
+    With ``batch_size > 1`` no batch has a single row: a last batch of one
+    row joins the one before (33 rows in batches of 32 make one batch of
+    33). Batch statistics of one row are meaningless (BatchNorm refuses
+    them in training).
+
     Parameters
     ----------
     X : {ndarray, sparse matrix} of shape (n_samples, n_features)
@@ -79,8 +84,14 @@ class MinibatchPlan:
         if self.shuffle:
             order = order.copy()
             self.random_state.shuffle(order)
-        for start in range(0, len(order), self.batch_size):
-            yield self.gather(order[start : start + self.batch_size])
+        n_rows, size = len(order), self.batch_size
+        for start in range(0, n_rows, size):
+            stop = start + size
+            if size > 1 and n_rows - stop == 1:  # the last row would be alone
+                stop = n_rows
+            yield self.gather(order[start:stop])
+            if stop == n_rows:
+                break
 
     def gather(self, rows):
         """The :class:`Batch` of ``rows``, in reused buffers.

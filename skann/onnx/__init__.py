@@ -44,6 +44,7 @@ from ._estimators import (
     convert_autoencoder,
     convert_classifier,
     convert_regressor,
+    parse_classifier,
     regressor_shape,
 )
 from ._graph import Graph, UnsupportedError, name_counter
@@ -62,7 +63,7 @@ CLASSIFIER_OPTIONS = {
 
 update_registered_converter(
     MLPClassifier, "SkannMLPClassifier", classifier_shape, convert_classifier,
-    options=CLASSIFIER_OPTIONS,
+    options=CLASSIFIER_OPTIONS, parser=parse_classifier,
 )
 update_registered_converter(MLPRegressor, "SkannMLPRegressor", regressor_shape, convert_regressor)
 update_registered_converter(AutoEncoder, "SkannAutoEncoder", autoencoder_shape, convert_autoencoder)

@@ -25,6 +25,7 @@ __all__ = [
     "convert_autoencoder",
     "convert_classifier",
     "convert_regressor",
+    "parse_classifier",
     "regressor_shape",
 ]
 
@@ -110,6 +111,21 @@ def class_labels(model, no_class_labels=False):
 
 def _kind(model):
     return model._label_binarizer.y_type_  # "binary", "multiclass" or "multilabel-indicator"
+
+
+def parse_classifier(scope, model, inputs, custom_parsers=None):
+    """skl2onnx's parser of classifiers, once ``model`` is known to be fitted.
+
+    skl2onnx's parser reads ``classes_`` first and raises a RuntimeError
+    without them; an unfitted model raises sklearn's NotFittedError
+    instead, as every other use of it does.
+    """
+    check_is_fitted(model, "network_")
+    # The parser update_registered_converter registers for classifiers
+    # (private in skl2onnx: imported here, where it is used).
+    from skl2onnx._parse import _parse_sklearn_classifier
+
+    return _parse_sklearn_classifier(scope, model, inputs, custom_parsers=custom_parsers)
 
 
 def classifier_shape(operator):

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..nn.activations import ACTIVATIONS
+from ..nn.activations import ACTIVATIONS, shared_activation
 from ..nn.layers import (
     AvgPool2D,
     BatchNorm,
@@ -121,7 +121,8 @@ def _per_channel(graph, hint, values, t):
 def _dense(graph, layer, params, state, t, where):
     weights, bias = graph.const("W", params["W"]), graph.const("b", params["b"])
     z = graph.op("Gemm", [t.name, weights, bias], "dense")
-    return Tensor(activation(graph, z, layer._activation, where), (params["W"].shape[1],))
+    function = shared_activation(layer.activation)
+    return Tensor(activation(graph, z, function, where), layer.compute_output_shape(t.shape))
 
 
 def _dropout(graph, layer, params, state, t, where):
@@ -167,25 +168,25 @@ def _window_attributes(geometry):
 
 
 def _conv(graph, layer, params, state, t, where):
+    geometry = layer.geometry(t.shape)
     t = _to_nchw(graph, t)
-    geometry = layer._geometry
     # skann's kernels are (kh, kw, c, f); ONNX's are (f, c, kh, kw).
     kernel = graph.const("conv_W", np.transpose(params["W"], (3, 2, 0, 1)))
     bias = graph.const("conv_b", params["b"])
     z = graph.op("Conv", [t.name, kernel, bias], "conv", **_window_attributes(geometry))
-    shape = (*geometry.output_hw, params["W"].shape[3])
-    return Tensor(activation(graph, z, layer._activation, where), shape, True)
+    function = shared_activation(layer.activation)
+    return Tensor(activation(graph, z, function, where), layer.compute_output_shape(t.shape), True)
 
 
 def _pool(graph, layer, params, state, t, where):
+    attributes = _window_attributes(layer.geometry(t.shape))
+    output_shape = layer.compute_output_shape(t.shape)
     t = _to_nchw(graph, t)
-    geometry = layer._geometry
-    attributes = _window_attributes(geometry)
     if isinstance(layer, AvgPool2D):  # the padded cells are left out of the mean
         y = graph.op("AveragePool", [t.name], "avg_pool", count_include_pad=0, **attributes)
     else:  # padded cells never win
         y = graph.op("MaxPool", [t.name], "max_pool", **attributes)
-    return Tensor(y, (*geometry.output_hw, geometry.channels), True)
+    return Tensor(y, output_shape, True)
 
 
 def _global_avg_pool(graph, layer, params, state, t, where):

@@ -152,6 +152,94 @@ def _first_layer(net, X):
     return ctx
 
 
+# Further input shapes per layer kind (beyond each case's own).
+OTHER_SHAPES = {
+    "dense": [(1,), (7,)],
+    "dropout": [(1,), (2, 5, 3)],
+    "batchnorm": [(1,), (4, 6, 3)],
+    "layernorm": [(2,), (6, 4, 1)],
+    "conv": [(6, 6, 1), (7, 5, 3), (9, 4, 2)],
+    "maxpool": [(6, 6, 1), (7, 5, 3), (9, 4, 2)],
+    "avgpool": [(6, 6, 1), (7, 5, 3), (9, 4, 2)],
+    "global": [(1, 1, 4), (5, 2, 3)],
+    "flatten": [(5,), (1, 1, 1), (4, 3, 2)],
+}
+SHAPE_CASES = [
+    (f"{name}-{'x'.join(map(str, shape))}", layer, shape)
+    for name, layer, input_shape in CASES
+    for shape in [input_shape, *OTHER_SHAPES[name.split("-")[0]]]
+]
+
+
+@pytest.mark.parametrize("name, layer, input_shape", SHAPE_CASES, ids=[c[0] for c in SHAPE_CASES])
+def test_compute_output_shape_is_builds_and_build_writes_nothing(name, layer, input_shape):
+    state = {key: value for key, value in vars(layer).items()}
+    shape = layer.compute_output_shape(input_shape)
+    assert vars(layer) == state
+    for dtype in (np.float32, np.float64):
+        weights, built_shape = layer.build(input_shape, np.dtype(dtype))
+        assert built_shape == shape and isinstance(shape, tuple)
+        assert all(isinstance(extent, int) for extent in shape)
+        assert vars(layer) == state  # build is a pure declaration
+    # ... and the layer runs on that shape, giving outputs of it.
+    net = _built(layer, input_shape)
+    assert net.shapes == [tuple(input_shape), shape]
+    assert net.output(_inputs(input_shape).reshape(N_ROWS, -1)).shape == (N_ROWS, *shape)
+
+
+@pytest.mark.parametrize(
+    "layer, input_shape",
+    [
+        (Conv2D(4, 3), (64,)),
+        (Conv2D(4, 5), (4, 4, 1)),
+        (Conv2D(0, 3), (4, 4, 1)),
+        (MaxPool2D(5), (4, 4, 1)),
+        (MaxPool2D(9, padding="same"), (4, 4, 1)),
+        (AvgPool2D(2), (4, 4)),
+        (GlobalAvgPool2D(), (10,)),
+        (Dense(3), (4, 4, 1)),
+        (Dense(0), (4,)),
+        (BatchNorm(), (0,)),
+        (LayerNorm(epsilon=0), (3,)),
+        (Dropout(1.0), (3,)),
+    ],
+    ids=repr,
+)
+def test_compute_output_shape_raises_builds_error(layer, input_shape):
+    with pytest.raises(ValueError) as from_build:
+        layer.build(input_shape, np.dtype(np.float64))
+    with pytest.raises(ValueError) as from_shape:
+        layer.compute_output_shape(input_shape)
+    assert str(from_shape.value) == str(from_build.value)
+
+
+def test_building_layers_again_leaves_a_built_network_unchanged():
+    net = _conv_network()
+    X = np.random.RandomState(0).normal(size=(7, 64))
+    before = net.output(X)
+    for layer, shape in zip(net.layers, net.shapes):
+        other = (12, 10, shape[-1]) if len(shape) == 3 else (shape[0] + 3,)
+        layer.build(other, np.dtype(np.float32))
+        layer.compute_output_shape(other)
+    np.testing.assert_array_equal(net.output(X), before)
+    assert net.shapes == [(8, 8, 1), (8, 8, 6), (8, 8, 6), (4, 4, 6), (4, 4, 8), (2, 2, 8),
+                          (2, 2, 8), (32,), (16,), (16,), (3,)]
+
+
+def test_one_layer_object_serves_networks_of_other_shapes():
+    """Layers hold no shapes: the same object runs in networks of different inputs."""
+    layers = [Conv2D(3, 3, padding="same"), MaxPool2D(2), Flatten(), Dense(2)]
+    small, large = Network(layers), Network(layers)
+    small.build((4, 4, 1), np.float64, np.random.RandomState(0))
+    large.build((8, 6, 1), np.float64, np.random.RandomState(0))
+    rng = np.random.RandomState(1)
+    X_small, X_large = rng.normal(size=(5, 16)), rng.normal(size=(5, 48))
+    expected = large.output(X_large)
+    large.layers = small.layers[:3] + large.layers[3:]  # the small network's layer objects
+    np.testing.assert_array_equal(large.output(X_large), expected)
+    assert small.output(X_small).shape == (5, 2) and large.shapes[-2] == (36,)
+
+
 @pytest.mark.parametrize("name, layer, input_shape", CASES, ids=IDS)
 def test_empty_batch(name, layer, input_shape):
     net = _built(layer, input_shape)
@@ -442,6 +530,35 @@ def test_global_avgpool_and_flatten():
 def test_bad_parameters_and_shapes_raise_in_build(layer, input_shape, match):
     with pytest.raises(ValueError, match=match):
         Network([layer]).build(input_shape, np.float64, np.random.RandomState(0))
+
+
+@pytest.mark.parametrize(
+    "layer",
+    [Conv2D(1, 1000, padding="same"), MaxPool2D(1000, padding="same"),
+     AvgPool2D((9, 10), strides=1, padding="same"), Conv2D(2, (9, 12), padding="same")],
+    ids=repr,
+)
+def test_same_padding_refuses_windows_larger_than_the_image(layer):
+    """Issue 19, item 14: a 1000x1000 pool took 86 s an epoch, such a kernel 9.5 GiB."""
+    for check in (lambda: layer.compute_output_shape((8, 8, 1)),
+                  lambda: Network([layer]).build((8, 8, 1), np.float32, np.random.RandomState(0))):
+        with pytest.raises(ValueError, match=r"larger than its input 8x8 in both dimensions.*at most 8x8"):
+            check()
+
+
+@pytest.mark.parametrize(
+    "layer, input_shape, output_shape",
+    [
+        (Conv2D(2, (1, 3), padding="same"), (1, 2, 1), (1, 2, 2)),  # rows as 1-pixel-high images
+        (MaxPool2D(2, padding="same"), (1, 5, 3), (1, 3, 3)),
+        (AvgPool2D((8, 8), padding="same"), (8, 8, 1), (1, 1, 1)),
+    ],
+    ids=repr,
+)
+def test_same_padding_takes_windows_up_to_the_image_in_one_dimension(layer, input_shape, output_shape):
+    net = _built(layer, input_shape)
+    assert net.output_shape == output_shape
+    assert np.isfinite(net.output(_inputs(input_shape).reshape(N_ROWS, -1))).all()
 
 
 # ----------------------------------------------------------------------

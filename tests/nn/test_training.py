@@ -491,6 +491,27 @@ def test_minibatch_plan_covers_the_rows_once_per_epoch(sparse):
     np.testing.assert_array_equal(rows, np.arange(5, 50))  # the caller's rows stay as given
 
 
+@pytest.mark.parametrize(
+    "n_rows, batch_size, sizes",
+    [
+        (33, 32, [33]),  # a lone last row joins the batch before
+        (65, 32, [32, 33]),
+        (66, 32, [32, 32, 2]),
+        (64, 32, [32, 32]),
+        (3, 2, [3]),
+        (1, 32, [1]),  # one row in all: nothing to join
+        (3, 1, [1, 1, 1]),  # batch_size=1 asked for rows one by one
+    ],
+)
+def test_minibatch_plan_never_ends_on_a_lone_row(n_rows, batch_size, sizes):
+    X, Y = _problem(n_samples=n_rows)
+    plan = _plan(X, Y, batch_size=batch_size, shuffle=True)
+    batches = [(batch.n_rows, batch.X.copy()) for batch in plan.batches()]
+    assert [n for n, _ in batches] == sizes
+    seen = np.concatenate([X_batch for _, X_batch in batches])
+    np.testing.assert_array_equal(np.sort(seen, axis=0), np.sort(X, axis=0))  # every row once
+
+
 def test_minibatch_plan_without_shuffle_keeps_the_order():
     X, Y = _problem(n_samples=10)
     plan = _plan(X, Y, batch_size=4, shuffle=False)

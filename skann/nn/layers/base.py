@@ -2,20 +2,37 @@
 
 A layer is configured by its ``__init__`` arguments (:class:`Params`), and
 built by the network from the shape of one input sample:
-:meth:`Layer.build` returns the weights it needs (:class:`Weight`) and the
-shape of one output sample. The network allocates every weight in its flat
-buffers and hands the layer views of them, together with the per-call
-buffers, through the ``ctx`` argument of :meth:`Layer.forward` and
-:meth:`Layer.backward` (a :class:`~skann.nn.workspace.LayerContext`). A
-layer never keeps batch-sized arrays on itself.
+:meth:`Layer.compute_output_shape` maps an input shape to an output shape
+(no build needed), and :meth:`Layer.build` returns the weights the layer
+needs (:class:`Weight`) with that output shape. The network allocates
+every weight in its flat buffers and hands the layer views of them,
+together with the per-call buffers, through the ``ctx`` argument of
+:meth:`Layer.forward` and :meth:`Layer.backward` (a
+:class:`~skann.nn.workspace.LayerContext`).
+
+A layer's parameters are all it holds: neither ``build`` nor a pass writes
+anything on it. What a layer derives from its parameters and the input
+shape (window geometry, activation objects, scales) comes from pure,
+cached functions of them, called with the shape of the batch
+(``X.shape[1:]``) in :meth:`Layer.forward`, so one layer object may be
+shared by networks, copies and threads.
 """
 
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from .._params import Params
 
 __all__ = ["Layer", "Weight"]
+
+
+def check_positive_int(value, what):
+    """``value`` as an int, or a ValueError naming ``what`` (bools refused)."""
+    if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
+        raise ValueError(f"{what} must be a positive integer, got {value!r}.")
+    return int(value)
 
 
 @dataclass(frozen=True)
@@ -55,11 +72,57 @@ class Layer(Params):
     """Base class of layers.
 
     Subclasses store their ``__init__`` arguments unchanged and implement
-    :meth:`build`, :meth:`forward` and :meth:`backward`.
+    :meth:`compute_output_shape`, :meth:`forward` and :meth:`backward`;
+    layers with weights also override :meth:`build`.
+
+    The contract:
+
+    - ``compute_output_shape(input_shape)`` needs no build, and raises a
+      ``ValueError`` naming the fix for a parameter or an input shape the
+      layer cannot take (the same error ``build`` raises);
+    - ``build(input_shape, dtype)`` is a pure declaration: it returns
+      ``(weights, compute_output_shape(input_shape))`` and writes nothing
+      on the layer;
+    - ``forward`` and ``backward`` write only into ``ctx``; what they derive
+      from the parameters and the input shape comes from cached pure
+      functions, never from attributes set by ``build``.
+
+    Examples
+    --------
+    >>> from skann.nn.layers import Conv2D, Dense
+    >>> Conv2D(4, 3, padding="same").compute_output_shape((8, 8, 1))
+    (8, 8, 4)
+    >>> weights, shape = Dense(3).build((5,), "float64")
+    >>> [(w.name, w.shape) for w in weights], shape
+    ([('W', (5, 3)), ('b', (3,))], (3,))
     """
+
+    def compute_output_shape(self, input_shape):
+        """Shape of one output sample for inputs of ``input_shape``.
+
+        Needs no build; raises the ``ValueError`` that :meth:`build`
+        raises for parameters or input shapes the layer cannot take.
+
+        Parameters
+        ----------
+        input_shape : tuple of int
+            Shape of one input sample, e.g. ``(64,)`` or ``(8, 8, 1)``.
+
+        Returns
+        -------
+        output_shape : tuple of int
+        """
+        if type(self).build is not Layer.build:  # a layer that only declares build
+            return tuple(self.build(tuple(input_shape), np.dtype(np.float64))[1])
+        raise NotImplementedError(
+            f"{type(self).__name__} must implement compute_output_shape (or build)."
+        )
 
     def build(self, input_shape, dtype):
         """Declare the weights for inputs of ``input_shape`` (one sample).
+
+        A pure declaration: writes nothing on the layer. The default
+        declares no weights.
 
         Parameters
         ----------
@@ -72,8 +135,9 @@ class Layer(Params):
         -------
         weights : list of Weight
         output_shape : tuple of int
+            :meth:`compute_output_shape` of ``input_shape``.
         """
-        raise NotImplementedError
+        return [], self.compute_output_shape(input_shape)
 
     def forward(self, X, ctx):
         """Output for the batch ``X`` (shape ``(n, *input_shape)``).

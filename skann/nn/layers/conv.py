@@ -3,12 +3,14 @@
 Also the window geometry (sizes, padding, strided views) that the pooling
 layers share."""
 
+import functools
+
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from ..activations import get_activation
+from ..activations import shared_activation
 from ..initializers import Uniform, init_bound
-from .base import Layer, Weight
+from .base import Layer, Weight, check_positive_int
 
 __all__ = ["Conv2D"]
 
@@ -46,6 +48,29 @@ def _image_shape(input_shape, layer):
     return tuple(int(extent) for extent in input_shape)
 
 
+def _check_window_fits(layer, kernel, height, width, padding):
+    """Refuse windows that do not fit the image.
+
+    ``"valid"`` needs the window inside the image. ``"same"`` pads the
+    image to fit any window, but a window larger than the image in both
+    dimensions holds more padding than image, and costs as much as over
+    an image of its own size (a 1000x1000 pool took 86 s an epoch on 8x8
+    digits).
+    """
+    too_tall, too_wide = kernel[0] > height, kernel[1] > width
+    if padding == "valid" and (too_tall or too_wide):
+        raise ValueError(
+            f"{layer} window {kernel} is larger than its input {height}x{width} "
+            "with padding='valid'; use a smaller window or padding='same'."
+        )
+    if padding == "same" and too_tall and too_wide:
+        raise ValueError(
+            f"{layer} window {kernel} is larger than its input {height}x{width} "
+            f"in both dimensions; use a window of at most {height}x{width} (or "
+            "fewer pooling and strided layers before this one)."
+        )
+
+
 def _axis_geometry(size, kernel, stride, padding):
     """Output length and (before, after) padding of one spatial axis.
 
@@ -60,20 +85,78 @@ def _axis_geometry(size, kernel, stride, padding):
     return out, total // 2, total - total // 2
 
 
+def window_geometry(layer, input_shape, kernel_size, strides, padding, kernel_name="kernel_size"):
+    """The windows of a layer's kernel over images of ``input_shape``.
+
+    A pure function of its arguments, cached: the layers call it with the
+    shape of every batch, and the ONNX exporter with the network's shapes.
+    Raises the layer's ``ValueError`` for parameters or shapes it cannot
+    take.
+
+    Parameters
+    ----------
+    layer : str
+        Name of the layer, for the error messages.
+    input_shape : tuple of int
+        ``(height, width, channels)`` of one input sample.
+    kernel_size : int or (int, int)
+        Window size (a pooling layer's ``pool_size``).
+    strides : int or (int, int) or None
+        Step between windows; ``None`` for the window size.
+    padding : {"valid", "same"}
+    kernel_name : str, default="kernel_size"
+        The parameter's name in the error messages.
+
+    Returns
+    -------
+    geometry : _Geometry
+        Shared and read-only: sizes (``output_hw``, ``pads``,
+        ``padded_shape``, ``kernel``, ``strides``) and window views.
+
+    Examples
+    --------
+    >>> from skann.nn.layers.conv import window_geometry
+    >>> geometry = window_geometry("Conv2D", (5, 5, 1), 3, 2, "same")
+    >>> geometry.output_hw, geometry.pads
+    ((3, 3), (1, 1, 1, 1))
+    """
+    key = (layer, tuple(input_shape), _frozen(kernel_size), _frozen(strides), padding, kernel_name)
+    try:
+        hash(key)
+    except TypeError:  # e.g. an array as kernel_size: build it uncached
+        return _new_geometry(*key)
+    return _cached_geometry(*key)
+
+
+def _frozen(value):
+    """Lists (as set_params or a loaded file may give them) as hashable tuples."""
+    return tuple(value) if isinstance(value, list) else value
+
+
+def _new_geometry(layer, input_shape, kernel_size, strides, padding, kernel_name):
+    kernel = _pair(kernel_size, kernel_name, layer)
+    strides = kernel if strides is None else _pair(strides, "strides", layer)
+    return _Geometry(layer, input_shape, kernel, strides, padding)
+
+
+_cached_geometry = functools.lru_cache(maxsize=1024)(_new_geometry)
+
+
 class _Geometry:
-    """Windows of a kernel over an image: sizes, padding, offset views."""
+    """Windows of a kernel over an image: sizes, padding, offset views.
+
+    Made by :func:`window_geometry`; never changed after construction.
+    """
 
     def __init__(self, layer, input_shape, kernel, strides, padding):
         height, width, channels = _image_shape(input_shape, layer)
         if padding not in PADDINGS:
             raise ValueError(f"{layer} padding must be one of {PADDINGS}, got {padding!r}.")
-        if padding == "valid" and (kernel[0] > height or kernel[1] > width):
-            raise ValueError(
-                f"{layer} window {kernel} is larger than its input {height}x{width} "
-                "with padding='valid'; use a smaller window or padding='same'."
-            )
+        _check_window_fits(layer, kernel, height, width, padding)
         self.height, self.width, self.channels = height, width, channels
         self.kernel, self.strides = kernel, strides
+        # A 1x1 kernel with stride 1 needs no im2col copy: X is the matrix.
+        self.pointwise = kernel == (1, 1) and strides == (1, 1)
         self.out_height, top, bottom = _axis_geometry(height, kernel[0], strides[0], padding)
         self.out_width, left, right = _axis_geometry(width, kernel[1], strides[1], padding)
         self.pads = (top, bottom, left, right)
@@ -202,31 +285,33 @@ class Conv2D(Layer):
         self.activation = activation
         self.init = init
 
+    def geometry(self, input_shape):
+        """The (cached) window geometry over samples of ``input_shape``.
+
+        See :func:`window_geometry`; raises for bad ``kernel_size``,
+        ``strides``, ``padding`` or input shapes.
+        """
+        return window_geometry("Conv2D", input_shape, self.kernel_size, self.strides, self.padding)
+
+    def compute_output_shape(self, input_shape):
+        filters = check_positive_int(self.filters, "Conv2D filters")
+        return (*self.geometry(input_shape).output_hw, filters)
+
     def build(self, input_shape, dtype):
-        if (
-            not isinstance(self.filters, (int, np.integer))
-            or isinstance(self.filters, bool)
-            or self.filters < 1
-        ):
-            raise ValueError(f"Conv2D filters must be a positive integer, got {self.filters!r}.")
-        kernel = _pair(self.kernel_size, "kernel_size", "Conv2D")
-        strides = _pair(self.strides, "strides", "Conv2D")
-        geometry = _Geometry("Conv2D", input_shape, kernel, strides, self.padding)
-        self._geometry = geometry
-        self._activation = get_activation(self.activation)
-        channels, filters = geometry.channels, int(self.filters)
-        # A 1x1 kernel with stride 1 needs no im2col copy: X is the matrix.
-        self._pointwise = kernel == (1, 1) and strides == (1, 1)
+        output_shape = self.compute_output_shape(input_shape)
+        geometry = self.geometry(input_shape)
+        kernel, channels, filters = geometry.kernel, geometry.channels, output_shape[-1]
         area = kernel[0] * kernel[1]
-        init = Uniform(init_bound(area * channels, area * filters, self._activation, self.init))
+        activation = shared_activation(self.activation)
+        init = Uniform(init_bound(area * channels, area * filters, activation, self.init))
         weights = [
             Weight("W", (*kernel, channels, filters), init, regularized=True),
             Weight("b", (filters,), init),
         ]
-        return weights, (*geometry.output_hw, filters)
+        return weights, output_shape
 
     def forward(self, X, ctx):
-        geometry = self._geometry
+        geometry = self.geometry(X.shape[1:])
         weights, bias = ctx.params["W"], ctx.params["b"]
         dtype = weights.dtype
         n_rows = X.shape[0]
@@ -234,7 +319,7 @@ class Conv2D(Layer):
         n_pixels = n_rows * out_h * out_w
         size = weights.shape[0] * weights.shape[1] * weights.shape[2]
         filters = weights.shape[3]
-        if self._pointwise:
+        if geometry.pointwise:
             cols = X.reshape(n_pixels, size)
         else:
             Xp = geometry.pad(X, ctx.buffer, "Xp", 0)
@@ -243,17 +328,18 @@ class Conv2D(Layer):
         Z = ctx.buffer("Z", (n_pixels, filters), dtype)
         np.matmul(cols, weights.reshape(size, filters), out=Z)
         Z += bias
-        activation = self._activation
+        activation = shared_activation(self.activation)
         A = ctx.buffer("A", (n_pixels, filters), dtype) if activation.needs_input else Z
         activation.forward(Z, A, ctx)
         if ctx.training:
             saved = ctx.saved
             saved["cols"], saved["Z"], saved["A"] = cols, Z, A
+            saved["geometry"] = geometry
         return A.reshape(n_rows, out_h, out_w, filters)
 
     def backward(self, dY, ctx):
-        geometry = self._geometry
         saved = ctx.saved
+        geometry = saved["geometry"]
         cols = saved["cols"]
         weights = ctx.params["W"]
         n_pixels, size = cols.shape
@@ -264,7 +350,7 @@ class Conv2D(Layer):
         else:  # e.g. a view: copy once into a reused buffer
             dZ = ctx.buffer("dY", (n_pixels, filters), dY.dtype)
             np.copyto(dZ.reshape(dY.shape), dY)
-        dZ = self._activation.backward(dZ, saved["Z"], saved["A"], ctx)
+        dZ = shared_activation(self.activation).backward(dZ, saved["Z"], saved["A"], ctx)
         if ctx.grads:  # empty: the input gradient only (Network.input_gradient)
             np.matmul(cols.T, dZ, out=ctx.grads["W"].reshape(size, filters))
             # Column sums as a GEMV: several times faster than dZ.sum(axis=0).
@@ -273,7 +359,7 @@ class Conv2D(Layer):
             np.dot(ones, dZ, out=ctx.grads["b"])
         if not ctx.input_grad:
             return None
-        if self._pointwise:
+        if geometry.pointwise:
             dX = ctx.buffer("dX", (n_pixels, size), dZ.dtype)
             np.matmul(dZ, weights.reshape(size, filters).T, out=dX)
             return dX.reshape(n_rows, geometry.height, geometry.width, geometry.channels)

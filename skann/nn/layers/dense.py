@@ -3,9 +3,9 @@
 import numpy as np
 import scipy.sparse as sp
 
-from ..activations import get_activation
+from ..activations import shared_activation
 from ..initializers import Uniform, init_bound
-from .base import Layer, Weight
+from .base import Layer, Weight, check_positive_int
 
 __all__ = ["Dense"]
 
@@ -47,17 +47,18 @@ class Dense(Layer):
         self.activation = activation
         self.init = init
 
-    def build(self, input_shape, dtype):
+    def compute_output_shape(self, input_shape):
         if len(input_shape) != 1:
             raise ValueError(
-                f"Dense expects flat inputs, but its input has shape {input_shape} "
+                f"Dense expects flat inputs, but its input has shape {tuple(input_shape)} "
                 "per sample. Put a Flatten() layer before it."
             )
-        if not isinstance(self.units, (int, np.integer)) or self.units < 1:
-            raise ValueError(f"Dense units must be a positive integer, got {self.units!r}.")
-        self._activation = get_activation(self.activation)
-        n_in, units = int(input_shape[0]), int(self.units)
-        init = Uniform(init_bound(n_in, units, self._activation, self.init))
+        return (check_positive_int(self.units, "Dense units"),)
+
+    def build(self, input_shape, dtype):
+        (units,) = self.compute_output_shape(input_shape)
+        n_in = int(input_shape[0])
+        init = Uniform(init_bound(n_in, units, shared_activation(self.activation), self.init))
         weights = [
             Weight("W", (n_in, units), init, regularized=True),
             Weight("b", (units,), init),
@@ -73,7 +74,7 @@ class Dense(Layer):
         else:
             np.matmul(X, weights, out=Z)
         Z += bias
-        activation = self._activation
+        activation = shared_activation(self.activation)
         A = ctx.buffer("A", (n_rows, units), weights.dtype) if activation.needs_input else Z
         activation.forward(Z, A, ctx)
         if ctx.training:
@@ -84,7 +85,7 @@ class Dense(Layer):
     def backward(self, dY, ctx):
         saved = ctx.saved
         X = saved["X"]
-        dZ = self._activation.backward(dY, saved["Z"], saved["A"], ctx)
+        dZ = shared_activation(self.activation).backward(dY, saved["Z"], saved["A"], ctx)
         if ctx.grads:  # empty: the input gradient only (Network.input_gradient)
             grad_W, grad_b = ctx.grads["W"], ctx.grads["b"]
             if sp.issparse(X):

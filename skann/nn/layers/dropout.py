@@ -50,11 +50,11 @@ class Dropout(Layer):
     def __init__(self, rate=0.5):
         self.rate = rate
 
-    def build(self, input_shape, dtype):
+    def compute_output_shape(self, input_shape):
         rate = self.rate
         if isinstance(rate, bool) or not isinstance(rate, numbers.Real) or not 0 <= rate < 1:
             raise ValueError(f"Dropout rate must be a number in [0, 1), got {rate!r}.")
-        return [], tuple(input_shape)
+        return tuple(input_shape)
 
     def forward(self, X, ctx):
         if not ctx.training or self.rate == 0:

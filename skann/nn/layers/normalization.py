@@ -1,5 +1,6 @@
 """Normalisation layers: batch normalisation and layer normalisation."""
 
+import math
 import numbers
 
 import numpy as np
@@ -45,9 +46,12 @@ class BatchNorm(Layer):
 
     Parameters
     ----------
-    momentum : float in [0, 1], default=0.99
+    momentum : float in [0, 1], default=0.9
         Weight of the old running statistics in their update (Keras
-        convention).
+        convention: PyTorch's ``momentum=0.1``, its default, is this 0.9).
+        Not Keras' 0.99: sklearn-sized data trains for a few hundred steps,
+        and after 100 steps 0.99 still keeps ``0.99 ** 100`` = 37% of the
+        initial statistics (0.9 keeps 0.003%).
     epsilon : float, default=1e-3
         Added to the variance before the square root.
 
@@ -72,6 +76,12 @@ class BatchNorm(Layer):
     The input gradient is the exact one of the batch statistics,
     ``gamma / sqrt(var + eps) * (dY - mean(dY) - xhat * mean(dY * xhat))``.
 
+    A training batch needs more than one value per feature (two rows, or
+    one image of several pixels): the statistics of one value normalise it
+    to zero, so a training batch of one row raises a ``ValueError``, as
+    PyTorch's ``BatchNorm1d`` does. :class:`~skann.nn.training.MinibatchPlan`
+    never makes one when ``batch_size >= 2``.
+
     Examples
     --------
     >>> import numpy as np
@@ -88,16 +98,20 @@ class BatchNorm(Layer):
     array([ 2., 20.])
     """
 
-    def __init__(self, momentum=0.99, epsilon=1e-3):
+    def __init__(self, momentum=0.9, epsilon=1e-3):
         self.momentum = momentum
         self.epsilon = epsilon
 
-    def build(self, input_shape, dtype):
+    def compute_output_shape(self, input_shape):
         momentum = self.momentum
         if isinstance(momentum, bool) or not isinstance(momentum, numbers.Real) or not 0 <= momentum <= 1:
             raise ValueError(f"BatchNorm momentum must be a number in [0, 1], got {momentum!r}.")
         _check_epsilon(self.epsilon, "BatchNorm")
         _check_input(input_shape, "BatchNorm")
+        return tuple(input_shape)
+
+    def build(self, input_shape, dtype):
+        output_shape = self.compute_output_shape(input_shape)
         features = (int(input_shape[-1]),)
         weights = [
             Weight("gamma", features, Constant(1.0)),
@@ -105,7 +119,7 @@ class BatchNorm(Layer):
             Weight("moving_mean", features, Constant(0.0), trainable=False),
             Weight("moving_var", features, Constant(1.0), trainable=False),
         ]
-        return weights, tuple(input_shape)
+        return weights, output_shape
 
     def forward(self, X, ctx):
         gamma, beta = ctx.params["gamma"], ctx.params["beta"]
@@ -121,6 +135,13 @@ class BatchNorm(Layer):
             Y += shift
             return Y.reshape(X.shape)
         n_rows = X2.shape[0]
+        if n_rows == 1:
+            raise ValueError(
+                "BatchNorm got a training batch of 1 sample (one value per feature): "
+                "its batch statistics would normalise every value to zero, and the "
+                "network would train to chance. Train with batches of at least 2 "
+                "rows (batch_size >= 2)."
+            )
         inverse_rows = dtype.type(1.0 / max(n_rows, 1))
         mean = _column_sums(X2, ctx.buffer("mean", (width,), dtype), ctx)
         mean *= inverse_rows
@@ -215,24 +236,24 @@ class LayerNorm(Layer):
     def __init__(self, epsilon=1e-5):
         self.epsilon = epsilon
 
-    def build(self, input_shape, dtype):
+    def compute_output_shape(self, input_shape):
         _check_epsilon(self.epsilon, "LayerNorm")
         _check_input(input_shape, "LayerNorm")
+        return tuple(input_shape)
+
+    def build(self, input_shape, dtype):
+        output_shape = self.compute_output_shape(input_shape)
         features = (int(input_shape[-1]),)
-        size = 1
-        for extent in input_shape:
-            size *= int(extent)
-        self._size = size
         weights = [
             Weight("gamma", features, Constant(1.0)),
             Weight("beta", features, Constant(0.0)),
         ]
-        return weights, tuple(input_shape)
+        return weights, output_shape
 
     def forward(self, X, ctx):
         gamma, beta = ctx.params["gamma"], ctx.params["beta"]
         dtype = gamma.dtype
-        size, width = self._size, gamma.shape[0]
+        size, width = math.prod(X.shape[1:]), gamma.shape[0]
         X2 = _rows(X, size, ctx, "X")
         n_rows = X2.shape[0]
         inverse_size = dtype.type(1.0 / size)

@@ -1,9 +1,11 @@
 """Pooling of channels-last images: max, average and global average."""
 
+import functools
+
 import numpy as np
 
 from .base import Layer
-from .conv import _Geometry, _image_shape, _pair
+from .conv import _image_shape, window_geometry
 
 __all__ = ["AvgPool2D", "GlobalAvgPool2D", "MaxPool2D"]
 
@@ -16,24 +18,31 @@ class _Pool2D(Layer):
         self.strides = strides
         self.padding = padding
 
-    def build(self, input_shape, dtype):
-        name = type(self).__name__
-        pool = _pair(self.pool_size, "pool_size", name)
-        strides = pool if self.strides is None else _pair(self.strides, "strides", name)
-        geometry = _Geometry(name, input_shape, pool, strides, self.padding)
-        self._geometry = geometry
-        return [], (*geometry.output_hw, geometry.channels)
+    def geometry(self, input_shape):
+        """The (cached) window geometry over samples of ``input_shape``.
 
-    def _gradient_buffer(self, n_rows, dtype, ctx):
+        See :func:`~skann.nn.layers.conv.window_geometry`; raises for bad
+        ``pool_size``, ``strides``, ``padding`` or input shapes.
+        """
+        return window_geometry(
+            type(self).__name__, input_shape, self.pool_size, self.strides, self.padding, "pool_size"
+        )
+
+    def compute_output_shape(self, input_shape):
+        geometry = self.geometry(input_shape)
+        return (*geometry.output_hw, geometry.channels)
+
+    @staticmethod
+    def _gradient_buffer(geometry, n_rows, dtype, ctx):
         """The (padded-shape) input gradient buffer, zeroed unless the windows tile it."""
-        dXp = ctx.buffer("dXp", (n_rows, *self._geometry.padded_shape), dtype)
-        if not self._geometry.tiles:
+        dXp = ctx.buffer("dXp", (n_rows, *geometry.padded_shape), dtype)
+        if not geometry.tiles:
             dXp.fill(0)
         return dXp
 
-    def _unpadded(self, dXp, ctx):
+    @staticmethod
+    def _unpadded(geometry, dXp, ctx):
         """The input gradient without the padding, as a contiguous array."""
-        geometry = self._geometry
         if not geometry.padded:
             return dXp
         shape = (dXp.shape[0], geometry.height, geometry.width, geometry.channels)
@@ -80,14 +89,8 @@ class MaxPool2D(_Pool2D):
            [13., 15.]])
     """
 
-    def build(self, input_shape, dtype):
-        weights, output_shape = super().build(input_shape, dtype)
-        n_offsets = len(self._geometry.offsets)
-        self._index_dtype = np.uint8 if n_offsets <= 255 else np.int32
-        return weights, output_shape
-
     def forward(self, X, ctx):
-        geometry = self._geometry
+        geometry = self.geometry(X.shape[1:])
         Xp = geometry.pad(X, ctx.buffer, "Xp", -np.inf)
         Y = ctx.buffer("Y", (X.shape[0], *geometry.output_hw, geometry.channels), X.dtype)
         offsets = geometry.offsets
@@ -102,8 +105,9 @@ class MaxPool2D(_Pool2D):
         # The offset of each maximum, first one on ties. Arithmetic on small
         # integers: masked assignments (copyto where=) are several times
         # slower on the random masks of real data.
-        index = ctx.buffer("index", Y.shape, self._index_dtype)
-        step = ctx.buffer("step", Y.shape, self._index_dtype)
+        index_dtype = np.uint8 if len(offsets) <= 255 else np.int32
+        index = ctx.buffer("index", Y.shape, index_dtype)
+        step = ctx.buffer("step", Y.shape, index_dtype)
         larger = ctx.buffer("larger", Y.shape, bool)
         if len(offsets) > 1:
             np.greater(geometry.window(Xp, *offsets[1]), geometry.window(Xp, *offsets[0]), out=larger)
@@ -117,15 +121,15 @@ class MaxPool2D(_Pool2D):
             np.subtract(k, index, out=step)  # index += larger * (k - index)
             np.multiply(step, larger, out=step)
             np.add(index, step, out=index)
-        ctx.saved["index"] = index
+        ctx.saved["index"], ctx.saved["geometry"] = index, geometry
         return Y
 
     def backward(self, dY, ctx):
         if not ctx.input_grad:
             return None
-        geometry = self._geometry
+        geometry = ctx.saved["geometry"]
         index = ctx.saved["index"]
-        dXp = self._gradient_buffer(dY.shape[0], dY.dtype, ctx)
+        dXp = self._gradient_buffer(geometry, dY.shape[0], dY.dtype, ctx)
         chosen = ctx.buffer("chosen", dY.shape, bool)
         routed = None if geometry.tiles else ctx.buffer("routed", dY.shape, dY.dtype)
         for k, (i, j) in enumerate(geometry.offsets):
@@ -136,7 +140,7 @@ class MaxPool2D(_Pool2D):
             else:
                 np.multiply(dY, chosen, out=routed)
                 np.add(window, routed, out=window)
-        return self._unpadded(dXp, ctx)
+        return self._unpadded(geometry, dXp, ctx)
 
 
 class AvgPool2D(_Pool2D):
@@ -176,42 +180,51 @@ class AvgPool2D(_Pool2D):
            [10.5, 12.5]])
     """
 
-    def build(self, input_shape, dtype):
-        weights, output_shape = super().build(input_shape, dtype)
-        geometry = self._geometry
-        if geometry.padded:  # cells of each window inside the image
-            inside = np.zeros(geometry.padded_shape[:2] + (1,))
-            top, bottom, left, right = geometry.pads
-            inside[top : top + geometry.height, left : left + geometry.width] = 1
-            counts = sum(geometry.window(inside[None], i, j)[0] for i, j in geometry.offsets)
-            self._scale = (1.0 / counts).astype(dtype)
-        else:
-            self._scale = np.asarray(1.0 / len(geometry.offsets), dtype=dtype)
-        return weights, output_shape
-
     def forward(self, X, ctx):
-        geometry = self._geometry
+        geometry = self.geometry(X.shape[1:])
         Xp = geometry.pad(X, ctx.buffer, "Xp", 0)
         Y = ctx.buffer("Y", (X.shape[0], *geometry.output_hw, geometry.channels), X.dtype)
         np.copyto(Y, geometry.window(Xp, 0, 0))
         for i, j in geometry.offsets[1:]:
             np.add(Y, geometry.window(Xp, i, j), out=Y)
-        np.multiply(Y, self._scale, out=Y)
+        np.multiply(Y, _mean_scale(geometry, X.dtype), out=Y)
+        if ctx.training:
+            ctx.saved["geometry"] = geometry
         return Y
 
     def backward(self, dY, ctx):
         if not ctx.input_grad:
             return None
-        geometry = self._geometry
-        share = np.multiply(dY, self._scale, out=ctx.buffer("share", dY.shape, dY.dtype))
-        dXp = self._gradient_buffer(dY.shape[0], dY.dtype, ctx)
+        geometry = ctx.saved["geometry"]
+        scale = _mean_scale(geometry, dY.dtype)
+        share = np.multiply(dY, scale, out=ctx.buffer("share", dY.shape, dY.dtype))
+        dXp = self._gradient_buffer(geometry, dY.shape[0], dY.dtype, ctx)
         for i, j in geometry.offsets:
             window = geometry.window(dXp, i, j)
             if geometry.tiles:
                 np.copyto(window, share)
             else:
                 np.add(window, share, out=window)
-        return self._unpadded(dXp, ctx)
+        return self._unpadded(geometry, dXp, ctx)
+
+
+@functools.lru_cache(maxsize=1024)
+def _mean_scale(geometry, dtype):
+    """``1 / (cells of each window inside the image)``, read-only, in ``dtype``.
+
+    Per output pixel with padding (the padded cells are left out of the
+    mean), one scalar without.
+    """
+    if geometry.padded:
+        inside = np.zeros(geometry.padded_shape[:2] + (1,))
+        top, bottom, left, right = geometry.pads
+        inside[top : top + geometry.height, left : left + geometry.width] = 1
+        counts = sum(geometry.window(inside[None], i, j)[0] for i, j in geometry.offsets)
+        scale = (1.0 / counts).astype(dtype)
+    else:
+        scale = np.asarray(1.0 / len(geometry.offsets), dtype=dtype)
+    scale.flags.writeable = False
+    return scale
 
 
 class GlobalAvgPool2D(Layer):
@@ -241,22 +254,22 @@ class GlobalAvgPool2D(Layer):
     def __init__(self):
         pass
 
-    def build(self, input_shape, dtype):
-        height, width, channels = _image_shape(input_shape, "GlobalAvgPool2D")
-        self._input_shape = (height, width, channels)
-        return [], (channels,)
+    def compute_output_shape(self, input_shape):
+        return (_image_shape(input_shape, "GlobalAvgPool2D")[2],)
 
     def forward(self, X, ctx):
         n_rows, height, width, channels = X.shape
         Y = ctx.buffer("Y", (n_rows, channels), X.dtype)
         X.reshape(n_rows, height * width, channels).sum(axis=1, out=Y)
         np.multiply(Y, np.asarray(1.0 / (height * width), X.dtype), out=Y)
+        if ctx.training:
+            ctx.saved["input_shape"] = X.shape[1:]
         return Y
 
     def backward(self, dY, ctx):
         if not ctx.input_grad:
             return None
-        height, width, channels = self._input_shape
+        height, width, channels = ctx.saved["input_shape"]
         dX = ctx.buffer("dX", (dY.shape[0], height, width, channels), dY.dtype)
         share = ctx.buffer("share", dY.shape, dY.dtype)
         np.multiply(dY, np.asarray(1.0 / (height * width), dY.dtype), out=share)

@@ -1,5 +1,7 @@
 """Flatten: samples of any shape to flat vectors."""
 
+import math
+
 from .base import Layer
 
 __all__ = ["Flatten"]
@@ -11,7 +13,7 @@ class Flatten(Layer):
     Notes
     -----
     A reshape (C order, no copy for contiguous inputs); the gradient is
-    reshaped back. Put it between image layers and
+    reshaped back (to the input shape the forward pass saw). Put it between image layers and
     :class:`~skann.nn.layers.Dense`. No weights.
 
     Examples
@@ -29,18 +31,15 @@ class Flatten(Layer):
     def __init__(self):
         pass
 
-    def build(self, input_shape, dtype):
-        self._input_shape = tuple(int(extent) for extent in input_shape)
-        size = 1
-        for extent in self._input_shape:
-            size *= extent
-        self._size = size
-        return [], (size,)
+    def compute_output_shape(self, input_shape):
+        return (math.prod(int(extent) for extent in input_shape),)
 
     def forward(self, X, ctx):
-        return X if X.ndim == 2 else X.reshape(X.shape[0], self._size)
+        if ctx.training:
+            ctx.saved["input_shape"] = X.shape[1:]
+        return X if X.ndim == 2 else X.reshape(X.shape[0], math.prod(X.shape[1:]))
 
     def backward(self, dY, ctx):
         if not ctx.input_grad:
             return None
-        return dY.reshape(dY.shape[0], *self._input_shape)
+        return dY.reshape(dY.shape[0], *ctx.saved["input_shape"])
