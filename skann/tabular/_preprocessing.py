@@ -182,7 +182,7 @@ default="from_dtype"
         missing = np.isnan(values)
         scaled = (np.where(missing, self.medians_, values) - self.medians_) * self.scales_
         if self.clip_value is not None:
-            scaled /= np.sqrt(1.0 + (scaled / self.clip_value) ** 2)
+            scaled /= np.hypot(1.0, scaled / self.clip_value)  # no overflow
         blocks, codes = [scaled, missing[:, self.missing_indicators_]], []
         names = self._input_names()
         for j, categories in zip(np.flatnonzero(self.categorical_features_),
