@@ -176,7 +176,8 @@ def test_column_mismatch_is_a_clear_error():
     with pytest.raises(ValueError, match="yet now missing:\n- city"):
         prep.transform(X.drop(columns="city"))
     with pytest.raises(ValueError, match="X has 5 features, but "
-                       "TabularPreprocessor is expecting 6"):
+                       "TabularPreprocessor is expecting 6"), \
+            pytest.warns(UserWarning, match="does not have valid feature names"):
         prep.transform(X.drop(columns="city").to_numpy())
 
 
@@ -184,6 +185,10 @@ def test_bad_values_and_parameters_are_clear_errors():
     X = pd.DataFrame({"a": [1.0, np.inf, 2.0]})
     with pytest.raises(ValueError, match="Column a holds infinite values"):
         TabularPreprocessor().fit(X)
+    with pytest.raises(ValueError, match="0 feature"):
+        TabularPreprocessor().fit(pd.DataFrame(index=range(3)))
+    with pytest.raises(ValueError, match="0 sample"):
+        TabularPreprocessor().fit(X.iloc[:0])
     text = pd.DataFrame({"a": ["1", "x"]})
     with pytest.raises(ValueError, match="Column a is treated as numeric"):
         TabularPreprocessor(categorical_features=[]).fit(text)

@@ -58,9 +58,8 @@ def dtype_categorical(table):
     """
     if not is_frame(table):
         return np.full(table.shape[1], table.dtype.kind in "OUSb")
-    return np.array([dtype == object or getattr(dtype, "kind", "O") in "bOUS"
-                     or type(dtype).__name__ in ("CategoricalDtype",
-                                                 "StringDtype", "BooleanDtype")
+    # category, string and boolean extension dtypes have kind "O" or "b"
+    return np.array([getattr(dtype, "kind", "O") in "bOUS"
                      for dtype in table.dtypes], dtype=bool)
 
 

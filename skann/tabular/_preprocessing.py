@@ -263,11 +263,12 @@ default="from_dtype"
         table = as_table(X)
         if is_frame(table):
             validate_data(self, table, reset=reset, skip_check_array=True)
-            if table.shape[1] == 0 or table.shape[0] == 0:
-                raise ValueError(
-                    f"{type(self).__name__} needs at least one row and one "
-                    f"column, got shape {table.shape}: 0 feature(s) "
-                    f"(shape={table.shape}) while a minimum of 1 is required.")
+            if table.shape[1] == 0:  # sklearn's wording, as check_array's
+                raise ValueError(f"0 feature(s) (shape={table.shape}) while a "
+                                 "minimum of 1 is required.")
+            if table.shape[0] == 0:
+                raise ValueError(f"0 sample(s) (shape={table.shape}) while a "
+                                 "minimum of 1 is required.")
             return table
         return validate_data(self, table, reset=reset, dtype=None,
                              ensure_all_finite=False)
