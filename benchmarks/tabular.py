@@ -35,7 +35,6 @@ A new model joins by adding a factory to :data:`MODELS`.
 """
 
 import argparse
-import csv
 import sys
 import time
 import warnings
@@ -57,7 +56,7 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from _common import CpuMonitor, PROBLEMS, blas_info, pinned_threads, record_problem
 from _peers import optional_skann
 from _report import render
-from _tabular_data import SPECS, SPEC_BY_NAME, describe, load
+from _tabular_data import SPEC_BY_NAME, describe, load
 
 N_SPLITS = 3
 TEST_SIZE = 0.25
@@ -344,7 +343,7 @@ def main(argv=None):
         with open(options.output, "w", encoding="utf-8") as stream:
             stream.write(text + "\n")
     if options.csv:
-        runs.to_csv(options.csv, index=False, quoting=csv.QUOTE_MINIMAL)
+        runs.to_csv(options.csv, index=False)
 
 
 if __name__ == "__main__":
