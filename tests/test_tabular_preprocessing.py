@@ -200,6 +200,16 @@ def test_bad_values_and_parameters_are_clear_errors():
             TabularPreprocessor(**params).fit(X.fillna(0))
 
 
+def test_pandas_output_carries_the_feature_names():
+    X = mixed_frame()
+    prep = TabularPreprocessor().set_output(transform="pandas").fit(X)
+    out = prep.transform(X)
+    assert list(out.columns) == prep.get_feature_names_out().tolist()
+    np.testing.assert_array_equal(out.to_numpy(),
+                                  clone(prep).set_output(transform="default")
+                                  .fit(X).transform(X))
+
+
 @parametrize_with_checks([TabularPreprocessor(),
                           TabularPreprocessor(dtype="float64", clip_value=None)])
 def test_sklearn_compatible(estimator, check):
