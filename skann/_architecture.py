@@ -2,8 +2,9 @@
 
 ``hidden_layer_sizes`` / ``activation`` / ``dropout`` or ``layers=`` give the
 hidden part of the network; the estimator adds the linear output layer.
-:func:`plan_network` builds copies of the layers once, without allocating
-anything, to learn what the choices below depend on: the declared weights
+:class:`NetworkPlan` asks each layer to declare its weights and output
+shape (a pure call: nothing is built or allocated) to learn what the
+choices below depend on: the declared weights
 (for ``dtype="auto"``), the shape of every layer's output (for the BLAS
 thread count and the inference chunk size) and clear errors before any
 buffer exists.

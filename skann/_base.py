@@ -55,6 +55,7 @@ from .semi_supervised import (
     HeldOutJudge,
     check_labelled,
     guard_split,
+    marking,
     transduction,
     unlabelled_mask,
 )
@@ -355,8 +356,8 @@ class BaseNetwork(
         whole fit.
         """
         X, y = indexable(X, y)
-        mask = unlabelled_mask(self, y)
-        check_labelled(self, y, mask)
+        mask = unlabelled_mask(y, marking(self))
+        check_labelled(y, mask, marking(self))
         data = self._encode(X, y, sample_weight, validation, incremental=False, mask=mask)
         previous = self._previous(incremental=False)
         plan = self._plan(data, previous, incremental=False)
@@ -438,8 +439,8 @@ class BaseNetwork(
         n_labelled = X.shape[0]
         if self.semi_supervised is not None:
             if mask is None:
-                mask = unlabelled_mask(self, y)
-                check_labelled(self, y, mask, classes, incremental)
+                mask = unlabelled_mask(y, marking(self))
+                check_labelled(y, mask, marking(self), classes, incremental)
             if mask.any():
                 labelled = np.flatnonzero(~mask)
                 if self.semi_supervised != LABELLED_ONLY:
@@ -506,7 +507,7 @@ class BaseNetwork(
                 f"X_val has {X_val.shape[0]} samples but y_val has {n_targets}; they must match."
             )
         if self.semi_supervised is not None:
-            labelled = np.flatnonzero(~unlabelled_mask(self, y_val))
+            labelled = np.flatnonzero(~unlabelled_mask(y_val, marking(self)))
             if not len(labelled):
                 raise ValueError(
                     "Every row of y_val is marked unlabelled; validation rows need labels."

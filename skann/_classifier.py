@@ -24,7 +24,7 @@ from ._docstrings import (
 )
 from ._targets import ClassEncoder, check_finite_labels
 from ._typing import ArrayLike, MatrixLike, NDArray
-from .semi_supervised import check_labelled, unlabelled_mask
+from .semi_supervised import check_labelled, marking, unlabelled_mask
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -263,8 +263,8 @@ class MLPClassifier(ClassifierMixin, BaseNetwork):
                 ) from error
             y_checked = np.asarray(y)
             if self.semi_supervised is not None:
-                mask = unlabelled_mask(self, y)
-                check_labelled(self, y, mask, classes)
+                mask = unlabelled_mask(y, marking(self))
+                check_labelled(y, mask, marking(self), classes)
                 y_checked = y_checked[~mask]
             check_finite_labels(y_checked)
             check_finite_labels(classes)

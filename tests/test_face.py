@@ -323,3 +323,26 @@ def test_confidence_threshold_decides_which_pseudo_labels_count(digits):
     always = MLPClassifier(confidence_threshold=0.0, **common).fit(X, y)
     assert not np.allclose(never.network_.params, always.network_.params)
     assert never.history_[-1]["loss"] < always.history_[-1]["loss"]
+
+
+# ----------------------------------------------------------------------
+# Inputs checked before anything indexes them
+# ----------------------------------------------------------------------
+@pytest.mark.parametrize("n_weights", [19, 40])
+def test_labelled_only_checks_sample_weight_before_indexing_it(n_weights):
+    X, y = iris()
+    rows = np.r_[0:7, 50:57, 100:106]  # 20 rows, every class
+    X, y = X[rows], y[rows].copy()
+    y[::2] = -1
+    with pytest.raises(ValueError, match="sample_weight"):
+        MLPClassifier(semi_supervised="labelled_only", max_iter=2, **FAST).fit(X, y, sample_weight=np.ones(n_weights))
+
+
+def test_unlabelled_marker_of_the_wrong_type_is_an_error():
+    X, y = iris()
+    y = y.copy()
+    y[::3] = -1
+    with pytest.raises(ValueError, match="string but y has numeric labels"):
+        MLPClassifier(semi_supervised="pseudo_label", unlabelled_marker="-1", max_iter=2, **FAST).fit(X, y)
+    with pytest.raises(TypeError, match="not a bool"):
+        MLPClassifier(semi_supervised="pseudo_label", unlabelled_marker=True, max_iter=2, **FAST).fit(X, y)

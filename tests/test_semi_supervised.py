@@ -448,24 +448,17 @@ def test_image_views_are_deterministic_with_the_random_state():
 
 
 def test_consistency_methods_use_image_views_with_input_shape(digits_partly_labelled):
-    from skann.semi_supervised._perturbations import ImagePerturbation
-    from skann.semi_supervised._training import consistency_training
-
     X_train, _, y_partial, _, _ = digits_partly_labelled
     X_images = np.clip(X_train, 0, None)
-    clf = MLPClassifier(
-        semi_supervised="pseudo_label", input_shape=(8, 8), max_iter=2,
-        supervised_fallback=False, random_state=0,
-    ).fit(X_images, y_partial)
+    params = dict(semi_supervised="pseudo_label", max_iter=2, supervised_fallback=False, random_state=0)
+    clf = MLPClassifier(input_shape=(8, 8), **params).fit(X_images, y_partial)
     first = clf.predict_proba(X_images)
     again = MLPClassifier(**clf.get_params()).fit(X_images, y_partial)
     np.testing.assert_array_equal(first, again.predict_proba(X_images))
-    plan = type("Plan", (), {"rows": np.arange(3), "batch_size": 3})()
-    _, objective, _, _ = consistency_training(
-        clf.get_params(), clf.network_, clf._loss, None, plan, X_images, np.arange(3, 10), None,
-        (8, 8, 1), np.random.RandomState(0),
-    )
-    assert isinstance(objective.perturb, ImagePerturbation)
+    # The same dense network without input_shape trains on tabular views
+    # (noise scaled to each feature) instead of shifted images.
+    tabular = MLPClassifier(**params).fit(X_images, y_partial)
+    assert not np.allclose(first, tabular.predict_proba(X_images))
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])

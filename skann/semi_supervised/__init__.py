@@ -12,7 +12,7 @@
 """
 
 from ._guard import HeldOutJudge, guard_split, transduction
-from ._markers import check_labelled, marker_mask, resolve_marker, split_labelled, unlabelled_mask
+from ._markers import Marking, check_labelled, marker_mask, marking, resolve_marker, unlabelled_mask
 from ._objectives import CLASSIFICATION_METHODS, LABELLED_ONLY, METHODS, REGRESSION_METHODS
 from ._scoring import LabelledScorer, make_labelled_scorer
 
@@ -21,14 +21,15 @@ __all__ = [
     "LABELLED_ONLY",
     "HeldOutJudge",
     "LabelledScorer",
+    "Marking",
     "METHODS",
     "REGRESSION_METHODS",
     "check_labelled",
     "guard_split",
     "make_labelled_scorer",
     "marker_mask",
+    "marking",
     "resolve_marker",
-    "split_labelled",
     "transduction",
     "unlabelled_mask",
 ]

@@ -1,20 +1,59 @@
-"""Which samples are unlabelled: the marker, its checks, the labelled split."""
+"""Which samples are unlabelled: the marker and its checks.
+
+The estimators describe their marking once (:class:`Marking`, from their
+parameters); the functions here take that description, never the
+estimator.
+"""
 
 import numbers
 
 import numpy as np
+from typing import NamedTuple
+
 from sklearn.base import is_classifier
 
 from .._compat import _safe_indexing
 
-__all__ = ["check_labelled", "marker_mask", "resolve_marker", "split_labelled", "unlabelled_mask"]
+__all__ = ["Marking", "check_labelled", "marker_mask", "marking", "resolve_marker", "unlabelled_mask"]
 
 
-def resolve_marker(estimator):
-    """The value that marks an unlabelled target for ``estimator``."""
-    marker = estimator.unlabelled_marker
+class Marking(NamedTuple):
+    """How an estimator marks unlabelled targets.
+
+    Attributes
+    ----------
+    marker : object
+        The resolved marker (-1, NaN, or the user's value).
+    given : object
+        ``unlabelled_marker`` as set ("auto" by default).
+    classifier : bool
+    method : str
+        The ``semi_supervised`` method, for error messages.
+    """
+
+    marker: object
+    given: object
+    classifier: bool
+    method: str
+
+
+def marking(estimator):
+    """The :class:`Marking` of ``estimator``'s parameters (read, not kept)."""
+    classifier = is_classifier(estimator)
+    given = estimator.unlabelled_marker
+    return Marking(resolve_marker(given, classifier), given, classifier, estimator.semi_supervised)
+
+
+def resolve_marker(marker, classifier):
+    """The value that marks an unlabelled target: ``marker``, or for "auto"
+    -1 (classifiers) and NaN (regressors)."""
     if isinstance(marker, str) and marker == "auto":
-        return -1 if is_classifier(estimator) else np.nan
+        return -1 if classifier else np.nan
+    if isinstance(marker, (bool, np.bool_)):
+        raise TypeError(
+            f"unlabelled_marker={marker!r} would mark the class {int(marker)} as "
+            "unlabelled; give the marker as the label value itself (e.g. -1), not a bool."
+        )
     return marker
 
 
@@ -48,16 +87,29 @@ def marker_mask(y, marker):
     return equal.all(axis=1) if equal.ndim == 2 else equal
 
 
-def unlabelled_mask(estimator, y):
+def unlabelled_mask(y, marking):
     """Boolean mask of the unlabelled rows of raw targets ``y``."""
-    mask = marker_mask(y, resolve_marker(estimator))
-    _check_string_labels(estimator, y, mask)
+    _check_marker_type(y, marking)
+    mask = marker_mask(y, marking.marker)
+    _check_string_labels(y, mask, marking)
     return mask
 
 
-def _check_string_labels(estimator, y, mask):
+def _check_marker_type(y, marking):
+    """A marker that cannot be a label of ``y`` would mark nothing, silently."""
     y = y.to_numpy() if hasattr(y, "to_numpy") else np.asarray(y)
-    if y.dtype.kind not in "OUS" or mask.any() or estimator.unlabelled_marker != "auto":
+    marker = marking.marker
+    numeric_labels = y.dtype.kind in "iufb"
+    if numeric_labels and isinstance(marker, str):
+        raise ValueError(
+            f"unlabelled_marker={marker!r} is a string but y has numeric labels, so it "
+            "marks no sample; give it as a number (e.g. -1)."
+        )
+
+
+def _check_string_labels(y, mask, marking):
+    y = y.to_numpy() if hasattr(y, "to_numpy") else np.asarray(y)
+    if y.dtype.kind not in "OUS" or mask.any() or not (isinstance(marking.given, str) and marking.given == "auto"):
         return
     if np.any(y.astype(object) == "-1"):
         raise ValueError(
@@ -67,17 +119,17 @@ def _check_string_labels(estimator, y, mask):
         )
 
 
-def check_labelled(estimator, y, mask, classes=None, incremental=False):
+def check_labelled(y, mask, marking, classes=None, incremental=False):
     """Errors for targets with too few labels, or a marker that is a class.
 
     ``partial_fit`` (``incremental``) accepts batches without any label.
     """
-    marker = resolve_marker(estimator)
+    marker = marking.marker
     if classes is not None and not _is_nan(marker):
         if np.any(np.asarray(classes, dtype=object) == marker):
             raise ValueError(
                 f"classes contains {marker!r}, the unlabelled_marker of "
-                f"semi_supervised={estimator.semi_supervised!r}. Set unlabelled_marker "
+                f"semi_supervised={marking.method!r}. Set unlabelled_marker "
                 "to a value that is not a class (or semi_supervised=None to treat it "
                 "as a class)."
             )
@@ -91,40 +143,10 @@ def check_labelled(estimator, y, mask, classes=None, incremental=False):
         )
     labelled = _safe_indexing(y, ~mask)
     labelled = labelled.to_numpy() if hasattr(labelled, "to_numpy") else np.asarray(labelled)
-    if is_classifier(estimator) and labelled.ndim == 1 and len(np.unique(labelled)) < 2:
+    if marking.classifier and labelled.ndim == 1 and len(np.unique(labelled)) < 2:
         raise ValueError(
             f"Once the samples marked unlabelled (y == {marker!r}) are set aside, "
             f"only one class is left: {labelled[0]!r}. If {marker!r} is a real "
             "class, set unlabelled_marker to another value, or "
             "semi_supervised=None."
         )
-
-
-def split_labelled(estimator, X, y, sample_weight, incremental, classes=None):
-    """Labelled part of validated ``X`` and raw ``y``, and unlabelled rows.
-
-    Returns
-    -------
-    X_labelled, y_labelled, weight_labelled : the labelled rows; when no
-        row is labelled, ``y_labelled`` is a one-row placeholder target
-        that only serves to set up the target encoders.
-    unlabelled_rows : ndarray of int
-    """
-    mask = unlabelled_mask(estimator, y)
-    if len(mask) != X.shape[0]:
-        raise ValueError(f"X has {X.shape[0]} samples but y has {len(mask)}; they must match.")
-    check_labelled(estimator, y, mask, classes, incremental)
-    unlabelled_rows = np.flatnonzero(mask)
-    if not len(unlabelled_rows):
-        return X, y, sample_weight, unlabelled_rows
-    labelled = np.flatnonzero(~mask)
-    weight = None if sample_weight is None else sample_weight[labelled]
-    if len(labelled):
-        return X[labelled], _safe_indexing(y, labelled), weight, unlabelled_rows
-    if is_classifier(estimator):
-        labels = classes if classes is not None else estimator.classes_
-        placeholder = np.asarray(labels)[:1]
-    else:
-        shape = np.shape(y)
-        placeholder = np.zeros((1, shape[1]) if len(shape) == 2 and shape[1] > 1 else 1)
-    return X[labelled], placeholder, weight, unlabelled_rows
