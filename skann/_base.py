@@ -15,7 +15,6 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_consistent_length, check_is_fitted, indexable
 
 from ._architecture import (
-    PREDICT_CHUNK_ROWS,
     check_layers,
     check_layers_alone,
     hidden_dense_layers,
@@ -43,7 +42,7 @@ from ._docstrings import FIT_VALIDATION_PARAMETERS, fill_doc
 from ._early_stopping import paired_validation_data
 from ._layers_param import LayerParamsMixin
 from ._persistence import check_version, with_version
-from ._plan import FitData, Outcome, TrainingState, evaluator, fit_plan
+from ._plan import FitData, TrainingState, evaluator, fit_plan
 from ._solvers import STOCHASTIC_SOLVERS
 from ._threads import fit_blas_threads
 from ._typing import ArrayLike, MatrixLike
@@ -63,7 +62,7 @@ from .semi_supervised import (
 if TYPE_CHECKING:
     from typing_extensions import Self
 
-__all__ = ["BaseNetwork", "PREDICT_CHUNK_ROWS"]
+__all__ = ["BaseNetwork"]
 
 # Fitted attributes a semi-supervised fit sets, which any new fit drops.
 SEMI_SUPERVISED_ATTRIBUTES = ("transduction_", "used_unlabelled_", "guard_scores_")
