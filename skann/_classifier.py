@@ -9,7 +9,7 @@ from sklearn.base import ClassifierMixin
 from sklearn.utils.metaestimators import available_if
 
 from ._base import BaseNetwork, store_init_params
-from ._class_weight import balanced_table, class_counts, dict_table, row_weights
+from ._class_weight import balanced_table, check_combined_weights, class_counts, dict_table, row_weights
 from ._compat import StrOptions, _fit_context
 from ._docstrings import (
     CLASS_WEIGHT_PARAMETER,
@@ -213,7 +213,10 @@ class MLPClassifier(ClassifierMixin, BaseNetwork):
         else:
             table = dict_table(self.class_weight, encoder.classes_, encoder.single_label, Y.shape[1])
         factors = row_weights(Y, table, multiclass)
-        return (factors if sample_weight is None else factors * sample_weight), counts, table
+        with np.errstate(over="ignore", invalid="ignore"):
+            weights = factors if sample_weight is None else factors * sample_weight
+        check_combined_weights(weights, Y, multiclass, encoder.single_label)
+        return weights, counts, table
 
     def _validation_weights(self, encoder, Y, sample_weight, table):
         if table is None:

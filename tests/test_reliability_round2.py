@@ -1,0 +1,47 @@
+"""Issue 19, "Reliability, round 2": each test failed before its fix."""
+
+import numpy as np
+import pytest
+
+from skann import MLPClassifier, MLPRegressor
+
+
+def blobs(n=60, seed=0):
+    rng = np.random.RandomState(seed)
+    X = rng.randn(n, 3)
+    return X, (X[:, 0] > 0).astype(int)
+
+
+# ----------------------------------------------------------------------
+# 7. class_weight gets the checks sample_weight gets
+# ----------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "class_weight, sample_weight, match",
+    [
+        ({0: 0.0, 1: 0.0}, None, "zero for every sample"),
+        ({0: 0.0, 1: 1.0}, None, "Only one class"),
+        ({0: np.inf, 1: 1.0}, None, "finite, non-negative"),
+        ({0: -1.0, 1: 1.0}, None, "finite, non-negative"),
+        ({0: 1e10, 1: 1.0}, 1e300, "not finite"),
+    ],
+)
+def test_class_weight_checked_as_sample_weight(class_weight, sample_weight, match):
+    X, y = blobs()
+    weight = None if sample_weight is None else np.full(len(y), sample_weight)
+    with pytest.raises(ValueError, match=match):
+        MLPClassifier(max_iter=3, class_weight=class_weight).fit(X, y, sample_weight=weight)
+
+
+def test_class_weight_zeroing_a_class_of_sample_weight():
+    X, y = blobs()
+    weight = (y == 0).astype(float)  # sample_weight leaves class 0 only ...
+    with pytest.raises(ValueError, match="Only one class"):
+        # ... and class_weight zeroes it: nothing of weight is left but class 1
+        MLPClassifier(max_iter=3, class_weight={0: 1.0, 1: 0.0}).fit(X, y, sample_weight=1 - weight)
+
+
+def test_class_weight_partial_fit_batch_of_one_class_still_learns():
+    X, y = blobs()
+    model = MLPClassifier(class_weight={0: 2.0, 1: 1.0}, random_state=0)
+    model.partial_fit(X[y == 1], y[y == 1], classes=[0, 1])
+    assert model.n_iter_ == 1
