@@ -45,3 +45,29 @@ def test_class_weight_partial_fit_batch_of_one_class_still_learns():
     model = MLPClassifier(class_weight={0: 2.0, 1: 1.0}, random_state=0)
     model.partial_fit(X[y == 1], y[y == 1], classes=[0, 1])
     assert model.n_iter_ == 1
+
+
+# ----------------------------------------------------------------------
+# 15. partial_fit keeps a bounded history
+# ----------------------------------------------------------------------
+def test_partial_fit_history_is_bounded(monkeypatch):
+    import skann._plan
+
+    monkeypatch.setattr(skann._plan, "PARTIAL_FIT_HISTORY", 5, raising=False)
+    X, y = blobs(20)
+    model = MLPClassifier(random_state=0)
+    for _ in range(12):
+        model.partial_fit(X, y, classes=[0, 1])
+    assert len(model.history_) == 5
+    assert [record["epoch"] for record in model.history_] == [8, 9, 10, 11, 12]
+    assert model.t_ == 12 * len(y)
+    assert len(model.loss_curve_) == 12
+
+
+def test_fit_history_is_not_cut_by_the_partial_fit_bound(monkeypatch):
+    import skann._plan
+
+    monkeypatch.setattr(skann._plan, "PARTIAL_FIT_HISTORY", 5, raising=False)
+    X, y = blobs(20)
+    model = MLPClassifier(max_iter=8, tol=0, n_iter_no_change=100, random_state=0).fit(X, y)
+    assert len(model.history_) == 8
