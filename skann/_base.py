@@ -38,7 +38,7 @@ from ._compat import (
     validate_data,
 )
 from ._doc_links import DocLinkMixin
-from ._fit_safety import check_finite_output, check_representable
+from ._fit_safety import check_finite_output, check_representable, scale_safe_weights
 from ._docstrings import FIT_VALIDATION_PARAMETERS, fill_doc
 from ._early_stopping import paired_validation_data
 from ._layers_param import LayerParamsMixin
@@ -463,6 +463,7 @@ class BaseNetwork(
                 f"X has {X.shape[0]} samples but y has {Y.shape[0]}; they must match."
             )
         sample_weight, counts, table = self._class_weighted(encoder, Y, sample_weight, incremental)
+        sample_weight = scale_safe_weights(sample_weight)
         fitted.update(counts)
         if validation is not None:
             validation = self._encoded_validation(validation, encoder, table, X.shape[1], fitted)
@@ -517,7 +518,7 @@ class BaseNetwork(
                 sample_weight_val = sample_weight_val[labelled]
         Y_val = self._encode_targets(encoder, y_val, None, False, name="y_val")
         weight = self._validation_weights(encoder, Y_val, sample_weight_val, table)
-        return X_val, Y_val, weight
+        return X_val, Y_val, scale_safe_weights(weight, "sample_weight_val")
 
     def _validation_weights(self, encoder, Y, sample_weight, table):
         """Validation weights (the classifier multiplies class factors in)."""

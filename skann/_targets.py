@@ -9,12 +9,16 @@ expect (``classes_``, ``target_mean_``, ``target_scale_``) from it.
 """
 
 import numpy as np
-from sklearn.metrics import accuracy_score
+from sklearn.metrics import accuracy_score, r2_score
 from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import column_or_1d
 
-__all__ = ["ClassEncoder", "TargetScaler", "r2", "target_scaling"]
+__all__ = ["ClassEncoder", "TargetScaler", "r2", "scale_safe_r2_score", "target_scaling"]
+
+# Standard deviations from the target mean that predictions must be able to
+# reach without overflowing float64 (see ``TargetScaler.fit``).
+PREDICTION_HEADROOM = 8
 
 
 def _labels_array(y):
@@ -214,8 +218,22 @@ class TargetScaler:
 
     @classmethod
     def fit(cls, Y, sample_weight, scale=True, loss="squared_error"):
-        """The scaler of the float target matrix ``Y`` (see :func:`target_scaling`)."""
-        return cls(*target_scaling(Y, sample_weight, scale, loss))
+        """The scaler of the float target matrix ``Y`` (see :func:`target_scaling`).
+
+        Refuses targets so close to float64's limit that predictions a few
+        standard deviations from their mean would overflow.
+        """
+        mean, scale = target_scaling(Y, sample_weight, scale, loss)
+        with np.errstate(over="ignore"):
+            reach = np.abs(mean) + PREDICTION_HEADROOM * scale
+        if not np.all(reach <= np.finfo(np.float64).max):
+            raise ValueError(
+                f"y has values of magnitude up to {np.abs(Y).max():.3g}: predictions "
+                f"{PREDICTION_HEADROOM} standard deviations from its mean would overflow "
+                "float64 (above 1.8e308). Divide y by a power of ten (e.g. 1e300) and "
+                "multiply the predictions back."
+            )
+        return cls(mean, scale)
 
     @property
     def n_outputs(self):
@@ -293,3 +311,18 @@ def r2(Y, P, sample_weight):
     with np.errstate(divide="ignore", invalid="ignore"):
         score = np.where(total > 0, 1 - residual / total, np.where(residual > 0, 0.0, 1.0))
     return float(score.mean())
+
+
+def scale_safe_r2_score(y, prediction, sample_weight=None):
+    """``sklearn.metrics.r2_score``, finite for targets near float64's limit.
+
+    R² does not change when targets and predictions are divided by the same
+    number; each output is divided by a power of two (exactly) that brings
+    its largest magnitude below 1, so squares of targets of 1e154 and above
+    do not overflow.
+    """
+    y, prediction = np.asarray(y, dtype=np.float64), np.asarray(prediction, dtype=np.float64)
+    largest = np.maximum(np.abs(y).max(axis=0, initial=0.0), np.abs(prediction).max(axis=0, initial=0.0))
+    _, exponent = np.frexp(largest)
+    divisor = np.ldexp(1.0, exponent)
+    return r2_score(y / divisor, prediction / divisor, sample_weight=sample_weight)

@@ -71,3 +71,68 @@ def test_fit_history_is_not_cut_by_the_partial_fit_bound(monkeypatch):
     X, y = blobs(20)
     model = MLPClassifier(max_iter=8, tol=0, n_iter_no_change=100, random_state=0).fit(X, y)
     assert len(model.history_) == 8
+
+
+# ----------------------------------------------------------------------
+# 16. Divergence advice only where the learning rate is the cause
+# ----------------------------------------------------------------------
+@pytest.mark.parametrize("value", [1e308, 1e-320])
+def test_uniform_extreme_sample_weight_fits_as_unweighted(value):
+    X, y = blobs()
+    params = dict(max_iter=5, random_state=0)
+    weighted = MLPClassifier(**params).fit(X, y, sample_weight=np.full(len(y), value))
+    unweighted = MLPClassifier(**params).fit(X, y, sample_weight=np.ones(len(y)))
+    np.testing.assert_allclose(weighted.loss_curve_, unweighted.loss_curve_, rtol=1e-9)
+
+
+def test_non_uniform_weights_of_overflowing_total_name_the_cause():
+    X, y = blobs()
+    weight = np.where(y == 0, 1e308, 5e307)
+    with pytest.raises(ValueError, match="sample_weight sums to .* Divide sample_weight by its mean"):
+        MLPClassifier(max_iter=5).fit(X, y, sample_weight=weight)
+
+
+def test_class_weight_inf_names_class_weight():
+    X, y = blobs()
+    with pytest.raises(ValueError, match="class_weight must hold finite"):
+        MLPClassifier(max_iter=5, class_weight={0: np.inf, 1: 1.0}).fit(X, y)
+
+
+def test_invscaling_with_huge_power_t_trains():
+    X, y = blobs()
+    model = MLPClassifier(
+        solver="sgd", learning_rate="invscaling", power_t=2000, max_iter=3, random_state=0
+    ).fit(X, y)
+    # After the first epoch, 60 ** -2000 is 0: the rate underflows, it does not raise.
+    assert [record["learning_rate"] for record in model.history_][1:] == [0.0, 0.0]
+    assert np.isfinite(model.loss_)
+
+
+@pytest.mark.parametrize(
+    "y",
+    [np.r_[np.full(30, 1.7e308), np.full(30, -1.7e308)], np.linspace(1e308, 1.7e308, 60)],
+)
+def test_targets_whose_predictions_overflow_are_refused_naming_y(y):
+    X, _ = blobs()
+    with pytest.raises(ValueError, match="y has values of magnitude up to .* Divide y"):
+        MLPRegressor(max_iter=5).fit(X, y)
+
+
+def test_targets_near_float64_limit_that_fit_still_fit():
+    X, _ = blobs()
+    y = np.random.RandomState(1).randn(60) * 1e307
+    prediction = MLPRegressor(max_iter=5, random_state=0).fit(X, y).predict(X)
+    assert np.isfinite(prediction).all()
+
+
+def test_score_is_finite_for_targets_whose_squares_overflow():
+    from sklearn.metrics import r2_score
+
+    X, _ = blobs()
+    y = np.random.RandomState(1).randn(60)
+    model = MLPRegressor(max_iter=50, random_state=0).fit(X, y * 1e154)
+    small = MLPRegressor(max_iter=50, random_state=0).fit(X, y)
+    score = model.score(X, y * 1e154)
+    assert np.isfinite(score)
+    # R² does not depend on the targets' unit.
+    assert score == pytest.approx(r2_score(y, small.predict(X)), abs=1e-6)

@@ -91,7 +91,9 @@ class InvScaling(Schedule):
         seen = getattr(self, "samples_seen_", 0)
         if not seen:
             return float(self.learning_rate)
-        return float(self.learning_rate) / (seen + 1) ** self.power_t
+        # In log space: (seen + 1) ** power_t overflows for large power_t
+        # (2000 and 100 samples), where the rate is simply 0.
+        return math.exp(math.log(self.learning_rate) - self.power_t * math.log1p(seen))
 
     def on_epoch_end(self, record):
         self.samples_seen_ = getattr(self, "samples_seen_", 0) + record["samples"]
