@@ -38,11 +38,13 @@ from ._compat import (
     validate_data,
 )
 from ._doc_links import DocLinkMixin
+from ._inputs import FLOAT_DTYPES, check_numeric_columns, inference_dtype, scores_dtype
 from ._fit_safety import check_finite_output, check_representable, scale_safe_weights
 from ._docstrings import FIT_VALIDATION_PARAMETERS, fill_doc
 from ._early_stopping import paired_validation_data
 from ._layers_param import LayerParamsMixin
 from ._persistence import check_version, with_version
+from ._targets import plain_targets
 from ._plan import FitData, Outcome, TrainingState, evaluator, fit_plan
 from ._solvers import STOCHASTIC_SOLVERS
 from ._threads import fit_blas_threads
@@ -69,7 +71,6 @@ __all__ = ["BaseNetwork", "PREDICT_CHUNK_ROWS"]
 SEMI_SUPERVISED_ATTRIBUTES = ("transduction_", "used_unlabelled_", "guard_scores_")
 
 _ACCEPT_SPARSE = ["csr", "csc"]
-_FLOAT_DTYPES = (np.float64, np.float32)
 
 
 def store_init_params(estimator, arguments):
@@ -244,6 +245,7 @@ class BaseNetwork(
             The fitted estimator.
         """
         validation = paired_validation_data(X_val, y_val, sample_weight_val)
+        y = plain_targets(y)
         if self.semi_supervised is not None and y is not None:
             return self._fit_semi_supervised(X, y, sample_weight, validation)
         data = self._encode(X, y, sample_weight, validation, incremental=False)
@@ -251,6 +253,7 @@ class BaseNetwork(
 
     def _partial_fit(self, X, y, sample_weight, classes=None):
         """``partial_fit``: one epoch over the batch, continuing the model."""
+        y = plain_targets(y)
         data = self._encode(X, y, sample_weight, None, incremental=True, classes=classes)
         if data.X.shape[0] == 0 and data.unlabelled is None:
             return self  # labelled_only, and no label in the batch: nothing to learn
@@ -474,11 +477,12 @@ class BaseNetwork(
     def _validated_X(self, X, first_pass):
         """Validated X and, on a first pass, its ``n_features_in_`` and
         ``feature_names_in_`` (to commit; nothing is written here)."""
+        check_numeric_columns(X)
         if not first_pass:
-            X = validate_data(self, X, accept_sparse=_ACCEPT_SPARSE, dtype=_FLOAT_DTYPES, reset=False)
+            X = validate_data(self, X, accept_sparse=_ACCEPT_SPARSE, dtype=FLOAT_DTYPES, reset=False)
             return X, {}
         names = feature_names(X)
-        X = check_array(X, accept_sparse=_ACCEPT_SPARSE, dtype=_FLOAT_DTYPES)
+        X = check_array(X, accept_sparse=_ACCEPT_SPARSE, dtype=FLOAT_DTYPES)
         return X, {"n_features_in_": X.shape[1], "feature_names_in_": names}
 
     def _encoded_validation(self, validation, encoder, table, n_features, fitted):
@@ -489,15 +493,17 @@ class BaseNetwork(
         rows' class factors, by the same rule as training weights.
         """
         X_val, y_val, sample_weight_val = validation
+        check_numeric_columns(X_val, "X_val")
+        y_val = plain_targets(y_val)
         if fitted:  # first pass: X_val checked against the training X
-            X_val = check_array(X_val, accept_sparse=_ACCEPT_SPARSE, dtype=_FLOAT_DTYPES, input_name="X_val")
+            X_val = check_array(X_val, accept_sparse=_ACCEPT_SPARSE, dtype=FLOAT_DTYPES, input_name="X_val")
             if X_val.shape[1] != n_features:
                 raise ValueError(
                     f"X_val has {X_val.shape[1]} features, but {type(self).__name__} is "
                     f"expecting {n_features} features as input."
                 )
         else:
-            X_val = validate_data(self, X_val, accept_sparse=_ACCEPT_SPARSE, dtype=_FLOAT_DTYPES, reset=False)
+            X_val = validate_data(self, X_val, accept_sparse=_ACCEPT_SPARSE, dtype=FLOAT_DTYPES, reset=False)
         if sample_weight_val is not None:
             sample_weight_val = _check_sample_weight(
                 sample_weight_val, X_val, dtype=np.float64, ensure_non_negative=True
@@ -604,7 +610,8 @@ class BaseNetwork(
         """Raw scores of layers ``start:stop`` for user X, and the model that
         gave them: ``(scores, (network, loss, encoder, inference_shape))``."""
         check_is_fitted(self, "network_")
-        X = validate_data(self, X, accept_sparse=_ACCEPT_SPARSE, dtype=_FLOAT_DTYPES, reset=False)
+        # Numeric X as it is: the network casts it chunk by chunk.
+        X = validate_data(self, X, accept_sparse=_ACCEPT_SPARSE, dtype=inference_dtype(X), reset=False)
         inference = self._inference
         return self._raw_scores(inference, X, start, stop), inference
 
@@ -640,7 +647,7 @@ class BaseNetwork(
         # above square past float64's range): refuse rather than warn and
         # return inf or NaN.
         with np.errstate(over="ignore", invalid="ignore"):
-            scores = network.output(X, start, stop, chunk_rows=chunk_rows, out_dtype=X.dtype)
+            scores = network.output(X, start, stop, chunk_rows=chunk_rows, out_dtype=scores_dtype(X))
         check_finite_output(self, scores, X)
         return scores.reshape(scores.shape[0], -1) if scores.ndim > 2 else scores
 

@@ -22,7 +22,7 @@ from ._docstrings import (
     fill_doc,
     insert_before,
 )
-from ._targets import ClassEncoder, check_finite_labels
+from ._targets import ClassEncoder, check_finite_labels, plain_targets
 from ._typing import ArrayLike, MatrixLike, NDArray
 from .semi_supervised import check_labelled, marking, unlabelled_mask
 
@@ -250,6 +250,7 @@ class MLPClassifier(ClassifierMixin, BaseNetwork):
         self : object
             The updated estimator.
         """
+        y = plain_targets(y)
         if hasattr(self, "network_") and classes is not None:
             self._check_same_classes(classes)
         if not hasattr(self, "network_"):

@@ -8,6 +8,8 @@ The estimators keep it as a fitted attribute and expose what sklearn users
 expect (``classes_``, ``target_mean_``, ``target_scale_``) from it.
 """
 
+import numbers
+
 import numpy as np
 from sklearn.metrics import accuracy_score, r2_score
 from sklearn.preprocessing import LabelBinarizer
@@ -23,7 +25,51 @@ PREDICTION_HEADROOM = 8
 
 def _labels_array(y):
     """``y`` as a numpy array (pandas objects through ``to_numpy``)."""
-    return y.to_numpy() if hasattr(y, "to_numpy") else np.asarray(y)
+    return y.to_numpy() if hasattr(y, "to_numpy") and hasattr(y, "iloc") else np.asarray(y)
+
+
+def plain_targets(y):
+    """``y`` with Arrow-backed arrays (``pd.array(..., dtype="string[pyarrow]")``,
+    pyarrow arrays) as numpy arrays, which sklearn's indexing accepts.
+
+    pandas Series and DataFrames are kept (their row labels and ``iloc``
+    indexing work as they are).
+    """
+    if hasattr(y, "iloc"):
+        return y
+    if any(hasattr(y, name) for name in ("__arrow_array__", "__arrow_c_array__", "__arrow_c_stream__")):
+        return np.asarray(y)
+    return y
+
+
+def _is_missing(value):
+    """None, pandas' NA and NaT, or a NaN: a label that is not there."""
+    return value is None or type(value).__name__ in ("NAType", "NaTType") or (
+        isinstance(value, float) and value != value
+    )
+
+
+def check_label_values(y):
+    """Refuse object labels that are missing (None, ``pd.NA``) or that mix
+    numbers and strings, before numpy or sklearn fail on them obscurely."""
+    if y.dtype != object or not y.size:
+        return
+    values = y.ravel()
+    missing = np.flatnonzero([_is_missing(value) for value in values])
+    if len(missing):
+        raise ValueError(
+            f"y has {len(missing)} missing labels (None, pd.NA or NaN; first at "
+            f"position {missing[0]}): every sample needs a class label. Drop those "
+            "rows, or with semi_supervised give them an unlabelled_marker value."
+        )
+    kinds = {"string" if isinstance(value, (str, bytes)) else "number" if isinstance(value, numbers.Number)
+             else type(value).__name__ for value in values}
+    if len(kinds) > 1:
+        types = sorted({type(value).__name__ for value in values})
+        raise TypeError(
+            f"y mixes labels of types {types}; class labels must be all numbers or "
+            "all strings. Convert them to one type, e.g. y.astype(str)."
+        )
 
 
 def check_finite_labels(y):
@@ -89,6 +135,7 @@ class ClassEncoder:
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
         check_finite_labels(y)
+        check_label_values(y)
         check_classification_targets(y)
         return y
 

@@ -136,3 +136,79 @@ def test_score_is_finite_for_targets_whose_squares_overflow():
     assert np.isfinite(score)
     # R² does not depend on the targets' unit.
     assert score == pytest.approx(r2_score(y, small.predict(X)), abs=1e-6)
+
+
+# ----------------------------------------------------------------------
+# 17. Clear errors instead of numpy, pandas or pyarrow internals
+# ----------------------------------------------------------------------
+@pytest.mark.parametrize("missing", [None, np.nan, "pd.NA"])
+def test_missing_labels_are_named(missing):
+    if missing == "pd.NA":
+        pd = pytest.importorskip("pandas")
+        missing = pd.NA
+    X, _ = blobs(4)
+    y = np.array(["a", missing, "b", "a"], dtype=object)
+    with pytest.raises(ValueError, match="missing labels .* every sample needs a class label"):
+        MLPClassifier(max_iter=3).fit(X, y)
+
+
+def test_missing_labels_in_a_pandas_string_series_are_named():
+    pd = pytest.importorskip("pandas")
+    X, _ = blobs(4)
+    with pytest.raises(ValueError, match="missing labels"):
+        MLPClassifier(max_iter=3).fit(X, pd.Series(["a", pd.NA, "b", "a"], dtype="string"))
+
+
+def test_mixed_int_and_str_labels_are_named():
+    X, _ = blobs(4)
+    with pytest.raises(TypeError, match=r"mixes labels of types \['int', 'str'\]"):
+        MLPClassifier(max_iter=3).fit(X, np.array([1, "a", 1, "a"], dtype=object))
+
+
+def test_datetime_columns_are_named():
+    pd = pytest.importorskip("pandas")
+    X = pd.DataFrame({"a": [1.0, 2.0, 3.0, 4.0], "when": pd.date_range("2020", periods=4)})
+    with pytest.raises(TypeError, match=r"datetime or timedelta columns \['when'\]"):
+        MLPClassifier(max_iter=3).fit(X, [0, 1, 0, 1])
+    model = MLPClassifier(max_iter=3).fit(X[["a"]].assign(b=0.0), [0, 1, 0, 1])
+    with pytest.raises(TypeError, match="datetime"):
+        model.predict(X.rename(columns={"when": "b"}))
+
+
+@pytest.mark.parametrize("kind", ["pandas", "pyarrow"])
+@pytest.mark.parametrize("semi_supervised", [None, "pseudo_label"])
+def test_arrow_string_labels_just_work(kind, semi_supervised):
+    pd = pytest.importorskip("pandas")
+    pa = pytest.importorskip("pyarrow")
+    X, _ = blobs(60)
+    labels = ["a", "b", "-1", "a"] * 15
+    y = pd.array(labels, dtype="string[pyarrow]") if kind == "pandas" else pa.array(labels)
+    params = dict(max_iter=3, random_state=0, unlabelled_marker="-1", semi_supervised=semi_supervised)
+    model = MLPClassifier(**params).fit(X, y)
+    reference = MLPClassifier(**params).fit(X, np.array(labels, dtype=object))
+    np.testing.assert_array_equal(model.predict(X), reference.predict(X))
+    assert set(model.classes_) == ({"a", "b"} if semi_supervised else {"a", "b", "-1"})
+
+
+# ----------------------------------------------------------------------
+# 12. Integer X is cast chunk by chunk at predict
+# ----------------------------------------------------------------------
+def test_integer_X_is_not_converted_whole_at_predict():
+    import tracemalloc
+
+    rng = np.random.RandomState(0)
+    X = rng.randint(-3, 4, size=(200, 100)).astype(np.int32)
+    y = (X[:, 0] > 0).astype(int)
+    model = MLPClassifier(hidden_layer_sizes=(8,), max_iter=3, random_state=0).fit(X, y)
+    big = rng.randint(-3, 4, size=(100_000, 100)).astype(np.int32)
+    expected = model.predict_proba(big[:2000].astype(np.float64))
+    tracemalloc.start()
+    try:
+        proba = model.predict_proba(big)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    whole_float64_copy = big.size * 8  # 80 MB
+    assert peak < whole_float64_copy / 4
+    assert proba.dtype == np.float64
+    np.testing.assert_allclose(proba[:2000], expected, rtol=1e-12, atol=1e-15)
