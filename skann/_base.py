@@ -606,14 +606,18 @@ class BaseNetwork(
     # ------------------------------------------------------------------
     # Inference: per-call buffers, safe from many threads at once
     # ------------------------------------------------------------------
-    def _scores(self, X, start=0, stop=None):
+    def _scores(self, X, start=0, stop=None, reduce=None):
         """Raw scores of layers ``start:stop`` for user X, and the model that
-        gave them: ``(scores, (network, loss, encoder, inference_shape))``."""
+        gave them: ``(scores, (network, loss, encoder, inference_shape))``.
+
+        With ``reduce(scores, inference)``, the scores of each chunk of rows
+        are mapped through it and only the results kept (see
+        ``_raw_scores``)."""
         check_is_fitted(self, "network_")
         # Numeric X as it is: the network casts it chunk by chunk.
         X = validate_data(self, X, accept_sparse=_ACCEPT_SPARSE, dtype=inference_dtype(X), reset=False)
         inference = self._inference
-        return self._raw_scores(inference, X, start, stop), inference
+        return self._raw_scores(inference, X, start, stop, reduce), inference
 
     @property
     def network_(self):
@@ -636,20 +640,29 @@ class BaseNetwork(
         values_per_row, images = (self._inference if inference is None else inference)[3]
         return predict_chunk_rows(values_per_row, np.dtype(dtype).itemsize, images)
 
-    def _raw_scores(self, inference, X, start=0, stop=None):
-        """Raw scores of layers ``start:stop`` for validated X, in X's dtype.
+    def _raw_scores(self, inference, X, start=0, stop=None, reduce=None):
+        """Raw scores of layers ``start:stop`` for validated X, in X's dtype
+        (float64 for integer X).
 
-        Rows stay rows: image outputs (an encoder's) are flattened.
+        Rows stay rows: image outputs (an encoder's) are flattened. With
+        ``reduce(scores, inference)``, each chunk's scores are mapped through
+        it and the results concatenated: memory is bounded by the chunk.
         """
         network = inference[0]
         chunk_rows = self._chunk_rows(network.dtype, inference)
-        # Finite X can overflow inside the network (values near 1e154 and
-        # above square past float64's range): refuse rather than warn and
-        # return inf or NaN.
+
+        def checked(scores):
+            # Finite X can overflow inside the network (values near 1e154 and
+            # above square past float64's range): refuse rather than warn and
+            # return inf or NaN.
+            check_finite_output(self, scores, X)
+            scores = scores.reshape(scores.shape[0], -1) if scores.ndim > 2 else scores
+            return scores if reduce is None else reduce(scores, inference)
+
         with np.errstate(over="ignore", invalid="ignore"):
-            scores = network.output(X, start, stop, chunk_rows=chunk_rows, out_dtype=scores_dtype(X))
-        check_finite_output(self, scores, X)
-        return scores.reshape(scores.shape[0], -1) if scores.ndim > 2 else scores
+            if reduce is None:
+                return checked(network.output(X, start, stop, chunk_rows=chunk_rows, out_dtype=scores_dtype(X)))
+            return network.output(X, start, stop, chunk_rows=chunk_rows, out_dtype=scores_dtype(X), reduce=checked)
 
     def _forward(self, X):
         """Output-activated predictions in the encoded target space, and the model."""

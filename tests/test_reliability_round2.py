@@ -212,3 +212,47 @@ def test_integer_X_is_not_converted_whole_at_predict():
     assert peak < whole_float64_copy / 4
     assert proba.dtype == np.float64
     np.testing.assert_allclose(proba[:2000], expected, rtol=1e-12, atol=1e-15)
+
+
+# ----------------------------------------------------------------------
+# 11. predict decodes chunk by chunk
+# ----------------------------------------------------------------------
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_predict_on_many_classes_holds_one_chunk_of_scores():
+    import tracemalloc
+
+    rng = np.random.RandomState(0)
+    X = rng.randn(2000, 5)
+    y = np.arange(2000) % 1000
+    model = MLPClassifier(hidden_layer_sizes=(8,), max_iter=1, random_state=0).fit(X, y)
+    big = rng.randn(20_000, 5)
+    tracemalloc.start()
+    try:
+        labels = model.predict(big)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    every_score = big.shape[0] * 1000 * 8  # 160 MB
+    assert peak < every_score / 3
+    np.testing.assert_array_equal(labels, model.classes_[model.network_.output(big).argmax(axis=1)])
+
+
+def test_chunked_predict_matches_unchunked_for_every_target_kind():
+    from sklearn.datasets import make_multilabel_classification
+
+    X, y = blobs(300)
+    strings = np.where(y == 1, "yes", "no")
+    X_multi, y_multi = make_multilabel_classification(n_samples=300, n_features=3, random_state=0)
+    for features, target in [(X, y), (X, strings), (X_multi, y_multi)]:
+        model = MLPClassifier(hidden_layer_sizes=(8,), max_iter=20, random_state=0).fit(features, target)
+        encoder = model._inference[2]
+        expected = encoder.decode_scores(model.network_.output(features))
+        labels = model.network_.output(features, chunk_rows=7, reduce=encoder.decode_scores)
+        np.testing.assert_array_equal(labels, expected)
+        np.testing.assert_array_equal(model.predict(features), expected)
+
+
+def test_network_output_reduce_on_no_rows():
+    X, y = blobs(20)
+    network = MLPClassifier(max_iter=2, random_state=0).fit(X, y).network_
+    assert network.output(X[:0], reduce=lambda Y: Y.sum(axis=1)).shape == (0,)
