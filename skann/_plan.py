@@ -31,6 +31,7 @@ from ._architecture import (
     resolve_input_shape,
 )
 from ._augment import ShiftAugmentation
+from ._memory import check_fit_memory
 from ._early_stopping import Monitoring, fresh_stopping, split_validation
 from ._solvers import STOCHASTIC_SOLVERS, continued, l2_strength, make_optimizer, make_schedule
 from .nn import Dense, Divergence, FiniteCheck, LbfgsLoop, MinibatchPlan, Network, SupervisedObjective
@@ -253,7 +254,9 @@ def fit_plan(params, data, previous, hidden_layers, loss_name, incremental):
             f"solvers {STOCHASTIC_SOLVERS}, not solver={params['solver']!r}. Set "
             "solver='adam' (or 'sgd'), or semi_supervised=None."
         )
-    return FitPlan(params, layers, network_plan, wanted, image_shape, np.dtype(dtype), loss_name, incremental)
+    plan = FitPlan(params, layers, network_plan, wanted, image_shape, np.dtype(dtype), loss_name, incremental)
+    check_fit_memory(network_plan, plan.dtype.itemsize, plan.rows_per_batch(max(data.X.shape[0], 1)), plan.lbfgs)
+    return plan
 
 
 def batch_rows(batch_size, n_samples, warn=False):

@@ -256,3 +256,47 @@ def test_network_output_reduce_on_no_rows():
     X, y = blobs(20)
     network = MLPClassifier(max_iter=2, random_state=0).fit(X, y).network_
     assert network.output(X[:0], reduce=lambda Y: Y.sum(axis=1)).shape == (0,)
+
+
+# ----------------------------------------------------------------------
+# 13. Networks too large for the machine are refused before allocation
+# ----------------------------------------------------------------------
+def test_network_larger_than_memory_is_refused_before_allocating():
+    import tracemalloc
+
+    X, y = blobs()
+    model = MLPClassifier(hidden_layer_sizes=(10**8,))
+    tracemalloc.start()
+    try:
+        with pytest.raises(ValueError, match=r"needs about [\d.]+ GiB .* SKANN_ALLOW_LARGE_NETWORKS=1"):
+            model.fit(X, y)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 50 * 2**20  # the 2 GB of parameters were never allocated
+    assert not hasattr(model, "network_")
+
+
+def test_memory_check_override(monkeypatch):
+    import skann._memory
+
+    X, y = blobs()
+    monkeypatch.setattr(skann._memory, "available_memory", lambda: 2**20)  # 1 MiB
+    monkeypatch.delenv("SKANN_ALLOW_LARGE_NETWORKS", raising=False)
+    with pytest.raises(ValueError, match="more than this machine's 0.000977 GiB"):
+        MLPClassifier(hidden_layer_sizes=(300,), max_iter=2).fit(X, y)
+    monkeypatch.setenv("SKANN_ALLOW_LARGE_NETWORKS", "1")
+    model = MLPClassifier(hidden_layer_sizes=(300,), max_iter=2).fit(X, y)
+    assert model.n_iter_ == 2
+
+
+def test_memory_estimate_counts_every_buffer():
+    from skann._architecture import NetworkPlan
+    from skann._memory import fit_memory_bytes
+    from skann.layers import Dense
+
+    plan = NetworkPlan([Dense(10), Dense(2)], (3,))
+    n_parameters = 3 * 10 + 10 + 10 * 2 + 2
+    batch = 7 * plan.values_per_row() * 8 * 3
+    assert fit_memory_bytes(plan, 8, 7, lbfgs=False) == n_parameters * 8 * 5 + batch
+    assert fit_memory_bytes(plan, 8, 7, lbfgs=True) == n_parameters * 8 * 25 + batch
