@@ -300,3 +300,56 @@ def test_memory_estimate_counts_every_buffer():
     batch = 7 * plan.values_per_row() * 8 * 3
     assert fit_memory_bytes(plan, 8, 7, lbfgs=False) == n_parameters * 8 * 5 + batch
     assert fit_memory_bytes(plan, 8, 7, lbfgs=True) == n_parameters * 8 * 25 + batch
+
+
+# ----------------------------------------------------------------------
+# 9. check_class_weight_classifiers with tanh and hidden_layer_sizes=(20, 10)
+# ----------------------------------------------------------------------
+# The check trains on 50 unscaled rows (blobs of std 20) with class weights
+# 1000 : 0.0001 and needs 87% of the test rows predicted as class 0. The
+# weighted loss is the class-0 rows' loss; with one adam step of 1e-3 per
+# epoch through tanh units saturated by inputs of magnitude ~30, it still
+# falls by 8.5e-5 an epoch at epoch 497, under tol=1e-4 for the 20 epochs
+# the check allows, so training stops with 80% predicted as class 0.
+# sklearn's own MLPClassifier, given the same weights as sample_weight,
+# stops at the same epoch with the same predictions: the stopping rule
+# shared with sklearn, not a defect of class_weight.
+TANH = dict(activation="tanh", hidden_layer_sizes=(20, 10))
+
+
+def _check_data():
+    from sklearn.datasets import make_blobs
+    from sklearn.model_selection import train_test_split
+
+    X, y = make_blobs(centers=3, random_state=0, cluster_std=20)
+    return train_test_split(X, y, test_size=0.5, random_state=0)
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_class_weight_trains_as_sklearn_mlp_with_the_same_sample_weight():
+    from sklearn.neural_network import MLPClassifier as SklearnMLP
+
+    X_train, X_test, y_train, _ = _check_data()
+    class_weight = {0: 1000, 1: 0.0001, 2: 0.0001}
+    params = dict(TANH, max_iter=1000, n_iter_no_change=20, random_state=0)
+    ours = MLPClassifier(class_weight=class_weight, **params).fit(X_train, y_train)
+    weights = np.array([class_weight[label] for label in y_train])
+    theirs = SklearnMLP(**params).fit(X_train, y_train, sample_weight=weights)
+    assert ours.n_iter_ == theirs.n_iter_
+    np.testing.assert_allclose(ours.loss_curve_, theirs.loss_curve_, rtol=1e-6)
+    np.testing.assert_array_equal(ours.predict(X_test), theirs.predict(X_test))
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_check_class_weight_classifiers_passes_when_training_converges():
+    from sklearn.utils.estimator_checks import check_class_weight_classifiers
+
+    check_class_weight_classifiers("MLPClassifier", MLPClassifier(solver="lbfgs", **TANH))
+
+
+@pytest.mark.xfail(strict=True, reason="adam's stopping rule (as sklearn's) ends before the bar; see above")
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_check_class_weight_classifiers_tanh_adam():
+    from sklearn.utils.estimator_checks import check_class_weight_classifiers
+
+    check_class_weight_classifiers("MLPClassifier", MLPClassifier(**TANH))
