@@ -5,6 +5,8 @@ import pytest
 
 from skann import MLPClassifier, MLPRegressor
 
+from ._data import traced
+
 
 def blobs(n=60, seed=0):
     rng = np.random.RandomState(seed)
@@ -194,20 +196,13 @@ def test_arrow_string_labels_just_work(kind, semi_supervised):
 # 12. Integer X is cast chunk by chunk at predict
 # ----------------------------------------------------------------------
 def test_integer_X_is_not_converted_whole_at_predict():
-    import tracemalloc
-
     rng = np.random.RandomState(0)
     X = rng.randint(-3, 4, size=(200, 100)).astype(np.int32)
     y = (X[:, 0] > 0).astype(int)
     model = MLPClassifier(hidden_layer_sizes=(8,), max_iter=3, random_state=0).fit(X, y)
     big = rng.randint(-3, 4, size=(100_000, 100)).astype(np.int32)
     expected = model.predict_proba(big[:2000].astype(np.float64))
-    tracemalloc.start()
-    try:
-        proba = model.predict_proba(big)
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
+    proba, peak = traced(model.predict_proba, big)
     whole_float64_copy = big.size * 8  # 80 MB
     assert peak < whole_float64_copy / 4
     assert proba.dtype == np.float64
@@ -219,19 +214,12 @@ def test_integer_X_is_not_converted_whole_at_predict():
 # ----------------------------------------------------------------------
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 def test_predict_on_many_classes_holds_one_chunk_of_scores():
-    import tracemalloc
-
     rng = np.random.RandomState(0)
     X = rng.randn(2000, 5)
     y = np.arange(2000) % 1000
     model = MLPClassifier(hidden_layer_sizes=(8,), max_iter=1, random_state=0).fit(X, y)
     big = rng.randn(20_000, 5)
-    tracemalloc.start()
-    try:
-        labels = model.predict(big)
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
+    labels, peak = traced(model.predict, big)
     every_score = big.shape[0] * 1000 * 8  # 160 MB
     assert peak < every_score / 3
     np.testing.assert_array_equal(labels, model.classes_[model.network_.output(big).argmax(axis=1)])
@@ -262,17 +250,14 @@ def test_network_output_reduce_on_no_rows():
 # 13. Networks too large for the machine are refused before allocation
 # ----------------------------------------------------------------------
 def test_network_larger_than_memory_is_refused_before_allocating():
-    import tracemalloc
-
     X, y = blobs()
     model = MLPClassifier(hidden_layer_sizes=(10**8,))
-    tracemalloc.start()
-    try:
+
+    def fit():
         with pytest.raises(ValueError, match=r"needs about [\d.]+ GiB .* SKANN_ALLOW_LARGE_NETWORKS=1"):
             model.fit(X, y)
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
+
+    _, peak = traced(fit)
     assert peak < 50 * 2**20  # the 2 GB of parameters were never allocated
     assert not hasattr(model, "network_")
 

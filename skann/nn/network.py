@@ -305,9 +305,9 @@ class Network:
             Dtype of the result; by default the compute dtype.
         reduce : callable, default=None
             ``reduce(Y) -> array`` of one chunk's output ``Y`` (in
-            ``out_dtype``), with one row per row of ``Y``; the results are
-            concatenated. ``Y`` is a buffer reused by the next chunk: the
-            result must not be a view of it.
+            ``out_dtype``), with one row per row of ``Y``; the results fill
+            one array. ``Y`` is a buffer reused by the next chunk: the result
+            must not be a view of it.
 
         Returns
         -------
@@ -317,20 +317,18 @@ class Network:
         ctx = self.context(training=False)
         out = None
         dense = not hasattr(X, "tocsr")
-        results = []
         for begin in range(0, X.shape[0], chunk_rows):
             chunk = X[begin : begin + chunk_rows]
             if chunk.dtype != self.dtype:
                 chunk = self._cast(chunk, ctx, dense)
             Y = self.forward(chunk, ctx, start, stop)
             if reduce is not None:
-                results.append(reduce(Y.astype(out_dtype or self.dtype, copy=False)))
-                continue
+                Y = np.asarray(reduce(Y.astype(out_dtype or self.dtype, copy=False)))
             if out is None:
-                out = np.empty((X.shape[0], *Y.shape[1:]), dtype=out_dtype or self.dtype)
+                out = np.empty((X.shape[0], *Y.shape[1:]), dtype=Y.dtype if reduce else out_dtype or self.dtype)
+            elif out.dtype != Y.dtype and reduce is not None:  # e.g. longer strings
+                out = out.astype(np.result_type(out, Y))
             out[begin : begin + chunk_rows] = Y
-        if results:
-            return np.concatenate(results)
         if out is None:  # no rows: run one empty chunk for the output shape
             Y = self.forward(np.zeros((0, *X.shape[1:]), self.dtype), ctx, start, stop)
             out = np.empty(Y.shape, dtype=out_dtype or self.dtype)
