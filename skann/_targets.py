@@ -42,10 +42,10 @@ def plain_targets(y):
     return y
 
 
-def _is_missing(value):
+def is_missing(value):
     """None, pandas' NA and NaT, or a NaN: a label that is not there."""
     return value is None or type(value).__name__ in ("NAType", "NaTType") or (
-        isinstance(value, float) and value != value
+        isinstance(value, numbers.Real) and value != value
     )
 
 
@@ -55,12 +55,13 @@ def check_label_values(y):
     if y.dtype != object or not y.size:
         return
     values = y.ravel()
-    missing = np.flatnonzero([_is_missing(value) for value in values])
+    missing = np.flatnonzero([is_missing(value) for value in values])
     if len(missing):
         raise ValueError(
             f"y has {len(missing)} missing labels (None, pd.NA or NaN; first at "
             f"position {missing[0]}): every sample needs a class label. Drop those "
-            "rows, or with semi_supervised give them an unlabelled_marker value."
+            "rows, or set semi_supervised with unlabelled_marker=np.nan to train on "
+            "them as unlabelled samples."
         )
     kinds = {"string" if isinstance(value, (str, bytes)) else "number" if isinstance(value, numbers.Number)
              else type(value).__name__ for value in values}

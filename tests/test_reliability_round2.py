@@ -338,3 +338,15 @@ def test_check_class_weight_classifiers_tanh_adam():
     from sklearn.utils.estimator_checks import check_class_weight_classifiers
 
     check_class_weight_classifiers("MLPClassifier", MLPClassifier(**TANH))
+
+
+@pytest.mark.parametrize("dtype", [object, "string"])
+def test_missing_labels_are_unlabelled_with_a_nan_marker(dtype):
+    pd = pytest.importorskip("pandas")
+    X, _ = blobs(60)
+    y = pd.Series(["a", pd.NA, "b", "a"] * 15, dtype=dtype)
+    model = MLPClassifier(max_iter=3, semi_supervised="pseudo_label", unlabelled_marker=np.nan, random_state=0)
+    model.fit(X, y)
+    assert list(model.classes_) == ["a", "b"]
+    assert set(model.transduction_[1::4]) <= {"a", "b"}
+    np.testing.assert_array_equal(model.transduction_[0::4], "a")
