@@ -350,3 +350,15 @@ def test_missing_labels_are_unlabelled_with_a_nan_marker(dtype):
     assert list(model.classes_) == ["a", "b"]
     assert set(model.transduction_[1::4]) <= {"a", "b"}
     np.testing.assert_array_equal(model.transduction_[0::4], "a")
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float64])
+@pytest.mark.parametrize("value", [np.nan, np.inf])
+def test_non_finite_X_is_still_refused_at_predict(dtype, value):
+    X, y = blobs()
+    model = MLPClassifier(max_iter=3, random_state=0).fit(X, y)
+    bad = X.astype(dtype)
+    bad[3, 1] = value
+    with pytest.raises(ValueError, match="NaN|infinity"):
+        model.predict(bad)
+    np.testing.assert_array_equal(model.predict(X.astype(dtype)), model.predict(X.astype(dtype).astype(np.float64)))
