@@ -435,9 +435,9 @@ class BaseNetwork(
         if sample_weight is not None:
             # float64 whatever X's dtype: weights act as ratios, and a
             # float32 cast would turn finite weights above 3.4e38 into inf.
-            sample_weight = _check_sample_weight(
+            sample_weight = scale_safe_weights(_check_sample_weight(
                 sample_weight, X, dtype=np.float64, ensure_non_negative=True
-            )
+            ))
         unlabelled = X_unlabelled = None
         n_labelled = X.shape[0]
         if self.semi_supervised is not None:
@@ -466,7 +466,8 @@ class BaseNetwork(
                 f"X has {X.shape[0]} samples but y has {Y.shape[0]}; they must match."
             )
         sample_weight, counts, table = self._class_weighted(encoder, Y, sample_weight, incremental)
-        sample_weight = scale_safe_weights(sample_weight)
+        if table is not None:  # class factors can take the total out of range again
+            sample_weight = scale_safe_weights(sample_weight, "class_weight times sample_weight")
         fitted.update(counts)
         if validation is not None:
             validation = self._encoded_validation(validation, encoder, table, X.shape[1], fitted)

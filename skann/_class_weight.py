@@ -82,7 +82,9 @@ def row_weights(Y, table, multiclass):
     """Each row's class factor (the product over outputs, for 0/1 columns)."""
     if multiclass:
         return Y @ table[0]
-    factors = table[:, 0] + (table[:, 1] - table[:, 0]) * Y
+    # A choice, not a blend: table0 + (table1 - table0) * Y cancels to 0
+    # for factors of very different size (1e20 and 1).
+    factors = np.where(Y > 0.5, table[:, 1], table[:, 0])
     return np.prod(factors, axis=1)
 
 

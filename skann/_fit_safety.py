@@ -68,6 +68,6 @@ def scale_safe_weights(weight, name="sample_weight"):
     raise ValueError(
         f"{name} sums to {total:.3g}, too {'large' if total > high else 'small'} for "
         "the weighted means of training (their total must lie between "
-        f"{low:.3g} and {high:.3g}). Divide {name} by its mean: only the ratios "
-        "of the weights matter to the loss."
+        f"{low:.3g} and {high:.3g}). Divide {name} by its mean (the loss depends "
+        "only on the weights' ratios)."
     )

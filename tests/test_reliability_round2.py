@@ -24,12 +24,13 @@ def blobs(n=60, seed=0):
         ({0: 0.0, 1: 1.0}, None, "Only one class"),
         ({0: np.inf, 1: 1.0}, None, "finite, non-negative"),
         ({0: -1.0, 1: 1.0}, None, "finite, non-negative"),
-        ({0: 1e10, 1: 1.0}, 1e300, "not finite"),
+        ({0: 1e200, 1: 1.0}, 1e140, "not finite"),
     ],
 )
 def test_class_weight_checked_as_sample_weight(class_weight, sample_weight, match):
     X, y = blobs()
-    weight = None if sample_weight is None else np.full(len(y), sample_weight)
+    # Not uniform: uniform weights of any size fit as unweighted (item 16).
+    weight = None if sample_weight is None else np.where(y == 0, sample_weight, 1.0)
     with pytest.raises(ValueError, match=match):
         MLPClassifier(max_iter=3, class_weight=class_weight).fit(X, y, sample_weight=weight)
 
@@ -362,3 +363,27 @@ def test_non_finite_X_is_still_refused_at_predict(dtype, value):
     with pytest.raises(ValueError, match="NaN|infinity"):
         model.predict(bad)
     np.testing.assert_array_equal(model.predict(X.astype(dtype)), model.predict(X.astype(dtype).astype(np.float64)))
+
+
+def test_uniform_extreme_sample_weight_with_class_weight_fits():
+    X, y = blobs()
+    params = dict(max_iter=5, random_state=0, class_weight={0: 1000.0, 1: 1.0})
+    weighted = MLPClassifier(**params).fit(X, y, sample_weight=np.full(len(y), 1e308))
+    unweighted = MLPClassifier(**params).fit(X, y)
+    np.testing.assert_allclose(weighted.loss_curve_, unweighted.loss_curve_, rtol=1e-9)
+
+
+def test_class_factors_that_take_the_total_out_of_range_name_class_weight():
+    X, y = blobs()
+    weight = np.where(y == 0, 1e140, 1.0)  # a total in range ...
+    with pytest.raises(ValueError, match="class_weight times sample_weight sums to"):
+        # ... that the factors take out of range
+        MLPClassifier(max_iter=5, class_weight={0: 1e20, 1: 1.0}).fit(X, y, sample_weight=weight)
+
+
+def test_binary_class_factors_of_very_different_size_are_exact():
+    from skann._class_weight import row_weights
+
+    Y = np.array([[0.0], [1.0]])
+    np.testing.assert_array_equal(row_weights(Y, np.array([[1e20, 1.0]]), multiclass=False), [1e20, 1.0])
+    np.testing.assert_array_equal(row_weights(Y, np.array([[1000.0, 1e-4]]), multiclass=False), [1000.0, 1e-4])
