@@ -126,6 +126,10 @@ class NetworkPlan:
         self.convolutional = any(isinstance(layer, Conv2D) for layer in layers)
         self.images = any(len(shape) > 1 for shape in self.shapes)
 
+    def n_parameters(self):
+        """Number of every declared value: trainable and non-trainable."""
+        return sum(w.size for weights in self.weights for w in weights)
+
     def n_weights(self):
         """Number of regularised weights (the matrices, not biases or scales)."""
         return sum(w.size for weights in self.weights for w in weights if w.regularized)

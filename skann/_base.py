@@ -37,11 +37,13 @@ from ._compat import (
     validate_data,
 )
 from ._doc_links import DocLinkMixin
-from ._fit_safety import check_finite_output, check_representable
+from ._inputs import FLOAT_DTYPES, check_numeric_columns, inference_dtype, scores_dtype
+from ._fit_safety import check_finite_output, check_representable, scale_safe_weights
 from ._docstrings import FIT_VALIDATION_PARAMETERS, fill_doc
 from ._early_stopping import paired_validation_data
 from ._layers_param import LayerParamsMixin
 from ._persistence import check_version, with_version
+from ._targets import plain_targets
 from ._plan import FitData, TrainingState, evaluator, fit_plan
 from ._solvers import STOCHASTIC_SOLVERS
 from ._threads import fit_blas_threads
@@ -68,7 +70,6 @@ __all__ = ["BaseNetwork"]
 SEMI_SUPERVISED_ATTRIBUTES = ("transduction_", "used_unlabelled_", "guard_scores_")
 
 _ACCEPT_SPARSE = ["csr", "csc"]
-_FLOAT_DTYPES = (np.float64, np.float32)
 
 
 def store_init_params(estimator, arguments):
@@ -243,6 +244,7 @@ class BaseNetwork(
             The fitted estimator.
         """
         validation = paired_validation_data(X_val, y_val, sample_weight_val)
+        y = plain_targets(y)
         if self.semi_supervised is not None and y is not None:
             return self._fit_semi_supervised(X, y, sample_weight, validation)
         data = self._encode(X, y, sample_weight, validation, incremental=False)
@@ -250,6 +252,7 @@ class BaseNetwork(
 
     def _partial_fit(self, X, y, sample_weight, classes=None):
         """``partial_fit``: one epoch over the batch, continuing the model."""
+        y = plain_targets(y)
         data = self._encode(X, y, sample_weight, None, incremental=True, classes=classes)
         if data.X.shape[0] == 0 and data.unlabelled is None:
             return self  # labelled_only, and no label in the batch: nothing to learn
@@ -431,9 +434,9 @@ class BaseNetwork(
         if sample_weight is not None:
             # float64 whatever X's dtype: weights act as ratios, and a
             # float32 cast would turn finite weights above 3.4e38 into inf.
-            sample_weight = _check_sample_weight(
+            sample_weight = scale_safe_weights(_check_sample_weight(
                 sample_weight, X, dtype=np.float64, ensure_non_negative=True
-            )
+            ))
         unlabelled = X_unlabelled = None
         n_labelled = X.shape[0]
         if self.semi_supervised is not None:
@@ -462,6 +465,8 @@ class BaseNetwork(
                 f"X has {X.shape[0]} samples but y has {Y.shape[0]}; they must match."
             )
         sample_weight, counts, table = self._class_weighted(encoder, Y, sample_weight, incremental)
+        if table is not None:  # class factors can take the total out of range again
+            sample_weight = scale_safe_weights(sample_weight, "class_weight times sample_weight")
         fitted.update(counts)
         if validation is not None:
             validation = self._encoded_validation(validation, encoder, table, X.shape[1], fitted)
@@ -472,11 +477,12 @@ class BaseNetwork(
     def _validated_X(self, X, first_pass):
         """Validated X and, on a first pass, its ``n_features_in_`` and
         ``feature_names_in_`` (to commit; nothing is written here)."""
+        check_numeric_columns(X)
         if not first_pass:
-            X = validate_data(self, X, accept_sparse=_ACCEPT_SPARSE, dtype=_FLOAT_DTYPES, reset=False)
+            X = validate_data(self, X, accept_sparse=_ACCEPT_SPARSE, dtype=FLOAT_DTYPES, reset=False)
             return X, {}
         names = feature_names(X)
-        X = check_array(X, accept_sparse=_ACCEPT_SPARSE, dtype=_FLOAT_DTYPES)
+        X = check_array(X, accept_sparse=_ACCEPT_SPARSE, dtype=FLOAT_DTYPES)
         return X, {"n_features_in_": X.shape[1], "feature_names_in_": names}
 
     def _encoded_validation(self, validation, encoder, table, n_features, fitted):
@@ -487,15 +493,17 @@ class BaseNetwork(
         rows' class factors, by the same rule as training weights.
         """
         X_val, y_val, sample_weight_val = validation
+        check_numeric_columns(X_val, "X_val")
+        y_val = plain_targets(y_val)
         if fitted:  # first pass: X_val checked against the training X
-            X_val = check_array(X_val, accept_sparse=_ACCEPT_SPARSE, dtype=_FLOAT_DTYPES, input_name="X_val")
+            X_val = check_array(X_val, accept_sparse=_ACCEPT_SPARSE, dtype=FLOAT_DTYPES, input_name="X_val")
             if X_val.shape[1] != n_features:
                 raise ValueError(
                     f"X_val has {X_val.shape[1]} features, but {type(self).__name__} is "
                     f"expecting {n_features} features as input."
                 )
         else:
-            X_val = validate_data(self, X_val, accept_sparse=_ACCEPT_SPARSE, dtype=_FLOAT_DTYPES, reset=False)
+            X_val = validate_data(self, X_val, accept_sparse=_ACCEPT_SPARSE, dtype=FLOAT_DTYPES, reset=False)
         if sample_weight_val is not None:
             sample_weight_val = _check_sample_weight(
                 sample_weight_val, X_val, dtype=np.float64, ensure_non_negative=True
@@ -516,7 +524,7 @@ class BaseNetwork(
                 sample_weight_val = sample_weight_val[labelled]
         Y_val = self._encode_targets(encoder, y_val, None, False, name="y_val")
         weight = self._validation_weights(encoder, Y_val, sample_weight_val, table)
-        return X_val, Y_val, weight
+        return X_val, Y_val, scale_safe_weights(weight, "sample_weight_val")
 
     def _validation_weights(self, encoder, Y, sample_weight, table):
         """Validation weights (the classifier multiplies class factors in)."""
@@ -598,13 +606,18 @@ class BaseNetwork(
     # ------------------------------------------------------------------
     # Inference: per-call buffers, safe from many threads at once
     # ------------------------------------------------------------------
-    def _scores(self, X, start=0, stop=None):
+    def _scores(self, X, start=0, stop=None, reduce=None):
         """Raw scores of layers ``start:stop`` for user X, and the model that
-        gave them: ``(scores, (network, loss, encoder, inference_shape))``."""
+        gave them: ``(scores, (network, loss, encoder, inference_shape))``.
+
+        With ``reduce(scores, inference)``, the scores of each chunk of rows
+        are mapped through it and only the results kept (see
+        ``_raw_scores``)."""
         check_is_fitted(self, "network_")
-        X = validate_data(self, X, accept_sparse=_ACCEPT_SPARSE, dtype=_FLOAT_DTYPES, reset=False)
+        # Numeric X as it is: the network casts it chunk by chunk.
+        X = validate_data(self, X, accept_sparse=_ACCEPT_SPARSE, dtype=inference_dtype(X), reset=False)
         inference = self._inference
-        return self._raw_scores(inference, X, start, stop), inference
+        return self._raw_scores(inference, X, start, stop, reduce), inference
 
     @property
     def network_(self):
@@ -627,20 +640,29 @@ class BaseNetwork(
         values_per_row, images = (self._inference if inference is None else inference)[3]
         return predict_chunk_rows(values_per_row, np.dtype(dtype).itemsize, images)
 
-    def _raw_scores(self, inference, X, start=0, stop=None):
-        """Raw scores of layers ``start:stop`` for validated X, in X's dtype.
+    def _raw_scores(self, inference, X, start=0, stop=None, reduce=None):
+        """Raw scores of layers ``start:stop`` for validated X, in X's dtype
+        (float64 for integer X).
 
-        Rows stay rows: image outputs (an encoder's) are flattened.
+        Rows stay rows: image outputs (an encoder's) are flattened. With
+        ``reduce(scores, inference)``, each chunk's scores are mapped through
+        it and the results concatenated: memory is bounded by the chunk.
         """
         network = inference[0]
         chunk_rows = self._chunk_rows(network.dtype, inference)
-        # Finite X can overflow inside the network (values near 1e154 and
-        # above square past float64's range): refuse rather than warn and
-        # return inf or NaN.
+
+        def checked(scores):
+            # Finite X can overflow inside the network (values near 1e154 and
+            # above square past float64's range): refuse rather than warn and
+            # return inf or NaN.
+            check_finite_output(self, scores, X)
+            scores = scores.reshape(scores.shape[0], -1) if scores.ndim > 2 else scores
+            return scores if reduce is None else reduce(scores, inference)
+
         with np.errstate(over="ignore", invalid="ignore"):
-            scores = network.output(X, start, stop, chunk_rows=chunk_rows, out_dtype=X.dtype)
-        check_finite_output(self, scores, X)
-        return scores.reshape(scores.shape[0], -1) if scores.ndim > 2 else scores
+            if reduce is None:
+                return checked(network.output(X, start, stop, chunk_rows=chunk_rows, out_dtype=scores_dtype(X)))
+            return network.output(X, start, stop, chunk_rows=chunk_rows, out_dtype=scores_dtype(X), reduce=checked)
 
     def _forward(self, X):
         """Output-activated predictions in the encoded target space, and the model."""

@@ -73,14 +73,54 @@ def _check_keys(weights, labels, name):
             f"{name} has keys {unknown} that are not classes; the classes are "
             f"{[label.item() if hasattr(label, 'item') else label for label in labels]}."
         )
-    negative = [key for key, value in weights.items() if not value >= 0]
-    if negative:
-        raise ValueError(f"{name} must hold non-negative weights; classes {negative} do not.")
+    invalid = [key for key, value in weights.items() if not 0 <= value < np.inf]
+    if invalid:
+        raise ValueError(f"{name} must hold finite, non-negative weights; classes {invalid} do not.")
 
 
 def row_weights(Y, table, multiclass):
     """Each row's class factor (the product over outputs, for 0/1 columns)."""
     if multiclass:
         return Y @ table[0]
-    factors = table[:, 0] + (table[:, 1] - table[:, 0]) * Y
+    # A choice, not a blend: table0 + (table1 - table0) * Y cancels to 0
+    # for factors of very different size (1e20 and 1).
+    factors = np.where(Y > 0.5, table[:, 1], table[:, 0])
     return np.prod(factors, axis=1)
+
+
+def check_combined_weights(weights, Y, multiclass, single_label):
+    """Refuse combined weights (class factors times sample weights) that
+    ``sample_weight`` alone would not be allowed to be.
+
+    The same rules as for ``sample_weight``: finite, non-negative, not all
+    zero, and, for single-label targets, at least two of the classes present
+    with a non-zero weight (one, when only one class is present, as in a
+    ``partial_fit`` batch).
+    """
+    if not len(weights):
+        return  # no labelled row (semi-supervised): nothing is weighted
+    if not np.isfinite(weights).all():
+        raise ValueError(
+            "class_weight times sample_weight is not finite for some samples "
+            f"(largest class factor times sample weight: {np.max(weights)}). Use "
+            "finite class_weight values, small enough that their products with "
+            "sample_weight stay below 1.8e308."
+        )
+    if (weights < 0).any():
+        raise ValueError("class_weight times sample_weight must be non-negative.")
+    if not weights.any():
+        raise ValueError(
+            "class_weight times sample_weight is zero for every sample: there is "
+            "nothing to learn. Give at least two classes a non-zero class_weight."
+        )
+    if not single_label:
+        return
+    classes = Y.argmax(axis=1) if multiclass else Y[:, 0]
+    present = np.unique(classes)
+    weighted = np.unique(classes[weights > 0])
+    if len(weighted) < min(2, len(present)):
+        raise ValueError(
+            "Only one class has samples with non-zero class_weight times sample_weight; "
+            "MLPClassifier needs samples of at least 2 classes. Give at least two "
+            "classes a non-zero class_weight."
+        )

@@ -9,7 +9,7 @@ from sklearn.base import ClassifierMixin
 from sklearn.utils.metaestimators import available_if
 
 from ._base import BaseNetwork, store_init_params
-from ._class_weight import balanced_table, class_counts, dict_table, row_weights
+from ._class_weight import balanced_table, check_combined_weights, class_counts, dict_table, row_weights
 from ._compat import StrOptions, _fit_context
 from ._docstrings import (
     CLASS_WEIGHT_PARAMETER,
@@ -22,7 +22,7 @@ from ._docstrings import (
     fill_doc,
     insert_before,
 )
-from ._targets import ClassEncoder, check_finite_labels
+from ._targets import ClassEncoder, check_finite_labels, plain_targets
 from ._typing import ArrayLike, MatrixLike, NDArray
 from .semi_supervised import check_labelled, marking, unlabelled_mask
 
@@ -213,7 +213,10 @@ class MLPClassifier(ClassifierMixin, BaseNetwork):
         else:
             table = dict_table(self.class_weight, encoder.classes_, encoder.single_label, Y.shape[1])
         factors = row_weights(Y, table, multiclass)
-        return (factors if sample_weight is None else factors * sample_weight), counts, table
+        with np.errstate(over="ignore", invalid="ignore"):
+            weights = factors if sample_weight is None else factors * sample_weight
+        check_combined_weights(weights, Y, multiclass, encoder.single_label)
+        return weights, counts, table
 
     def _validation_weights(self, encoder, Y, sample_weight, table):
         if table is None:
@@ -247,6 +250,7 @@ class MLPClassifier(ClassifierMixin, BaseNetwork):
         self : object
             The updated estimator.
         """
+        y = plain_targets(y)
         if hasattr(self, "network_") and classes is not None:
             self._check_same_classes(classes)
         if not hasattr(self, "network_"):
@@ -300,8 +304,10 @@ class MLPClassifier(ClassifierMixin, BaseNetwork):
         -------
         y : ndarray of shape (n_samples,) or (n_samples, n_classes)
         """
-        scores, (_, loss, encoder, _) = self._scores(X)
-        return self._decode(encoder, loss, scores)
+        # Decoded chunk by chunk: the scores of every row at once would take
+        # rows x classes x 8 bytes (858 MiB for 100k rows of 1,000 classes).
+        labels, _ = self._scores(X, reduce=lambda scores, inference: self._decode(inference[2], inference[1], scores))
+        return labels
 
     def predict_proba(self, X: MatrixLike) -> NDArray:
         """Probability of each class.

@@ -222,7 +222,9 @@ loss_ : float
         (``X_val``, or the early-stopping split) ``val_loss`` and
         ``val_score``; with early stopping, ``restored`` is True on the
         epoch whose weights were kept. ``pandas.DataFrame(est.history_)`` is the
-        epoch table.
+        epoch table. ``partial_fit`` keeps the last 10,000 records, so that
+        a stream of calls does not grow the model without bound (``epoch``
+        and ``t_`` still count every call).
 
     t_ : int
         Number of training samples seen by the solver.

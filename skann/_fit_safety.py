@@ -8,7 +8,11 @@ state aside and commit it at the end; see ``skann/_plan.py``.)
 import numpy as np
 import scipy.sparse as sp
 
-__all__ = ["check_finite_output", "check_representable"]
+__all__ = ["check_finite_output", "check_representable", "scale_safe_weights"]
+
+# Total sample weights outside this range make weighted means inexact or
+# infinite (a sum above 1.8e308, the L2 penalty alpha / sum(weight)).
+SAFE_WEIGHT_TOTAL = (2.0**-500, 2.0**500)
 
 
 def check_representable(X, dtype):
@@ -41,3 +45,29 @@ def check_finite_output(estimator, values, X):
 def _largest_magnitude(X):
     values = X.data if sp.issparse(X) else X
     return float(np.abs(values).max()) if values.size else 0.0
+
+
+def scale_safe_weights(weight, name="sample_weight"):
+    """``weight``, or ones for uniform weights whose total is out of range.
+
+    A weighted fit divides by the total weight (the loss's weighted mean,
+    the L2 penalty ``alpha / sum(weight)``). Uniform weights of 1e308 (the
+    sum overflows) or 1e-320 (the penalty overflows) mean equal weights, so
+    they become ones; other weights whose total is outside
+    ``SAFE_WEIGHT_TOTAL`` are refused: divide them by their mean.
+    """
+    if weight is None or not len(weight):
+        return weight
+    with np.errstate(over="ignore"):
+        total = weight.sum()
+    low, high = SAFE_WEIGHT_TOTAL
+    if total == 0 or low <= total <= high:
+        return weight
+    if (weight == weight[0]).all():
+        return np.ones_like(weight)
+    raise ValueError(
+        f"{name} sums to {total:.3g}, too {'large' if total > high else 'small'} for "
+        "the weighted means of training (their total must lie between "
+        f"{low:.3g} and {high:.3g}). Divide {name} by its mean (the loss depends "
+        "only on the weights' ratios)."
+    )

@@ -31,6 +31,7 @@ from ._architecture import (
     resolve_input_shape,
 )
 from ._augment import ShiftAugmentation
+from ._memory import check_fit_memory
 from ._early_stopping import Monitoring, fresh_stopping, split_validation
 from ._solvers import STOCHASTIC_SOLVERS, continued, l2_strength, make_optimizer, make_schedule
 from .nn import Dense, Divergence, FiniteCheck, LbfgsLoop, MinibatchPlan, Network, SupervisedObjective
@@ -41,6 +42,10 @@ from .nn.training import Batch
 from .semi_supervised._training import consistency_training
 
 __all__ = ["FitData", "FitPlan", "GaussianNoise", "Outcome", "TrainingState", "evaluator", "fit_plan"]
+
+# Records ``history_`` keeps across ``partial_fit`` calls (the most recent):
+# a stream of calls must not grow the model without bound.
+PARTIAL_FIT_HISTORY = 10_000
 
 # Final share of a semi-supervised fit's max_iter epochs over which adam's
 # learning rate anneals to zero along a half cosine.
@@ -249,7 +254,9 @@ def fit_plan(params, data, previous, hidden_layers, loss_name, incremental):
             f"solvers {STOCHASTIC_SOLVERS}, not solver={params['solver']!r}. Set "
             "solver='adam' (or 'sgd'), or semi_supervised=None."
         )
-    return FitPlan(params, layers, network_plan, wanted, image_shape, np.dtype(dtype), loss_name, incremental)
+    plan = FitPlan(params, layers, network_plan, wanted, image_shape, np.dtype(dtype), loss_name, incremental)
+    check_fit_memory(network_plan, plan.dtype.itemsize, plan.rows_per_batch(max(data.X.shape[0], 1)), plan.lbfgs)
+    return plan
 
 
 def batch_rows(batch_size, n_samples, warn=False):
@@ -361,7 +368,7 @@ class FitPlan:
         """
         hooks = []
         if self.params["verbose"]:
-            hooks.append(Verbose(first_epoch=len(state.history) + 1))
+            hooks.append(Verbose(first_epoch=_epochs_so_far(state) + 1))
         if task is not None:
             hooks.append(task.bridge(task_name))
         return hooks
@@ -458,18 +465,28 @@ class FitPlan:
             ))
         return outcome
 
-    @staticmethod
-    def _record(state, records):
-        """Number this call's records after the previous ones; count them."""
-        start = len(state.history)
+    def _record(self, state, records):
+        """Number this call's records after the previous ones; count them.
+
+        ``partial_fit`` keeps the last ``PARTIAL_FIT_HISTORY`` records.
+        """
+        start = _epochs_so_far(state)
         for offset, record in enumerate(records, start=1):
             record["epoch"] = start + offset
         state.history = state.history + records
+        if self.incremental:
+            state.history = state.history[-PARTIAL_FIT_HISTORY:]
         state.n_iter = len(records)
         state.t += sum(record["samples"] for record in records)
         if records:
             state.loss = records[-1]["loss"]
             state.loss_curve = state.loss_curve + [record["loss"] for record in records]
+
+
+def _epochs_so_far(state):
+    """Epochs recorded by earlier calls (the history of a stream of
+    ``partial_fit`` calls keeps only its latest records)."""
+    return state.history[-1]["epoch"] if state.history else 0
 
 
 def _stopped_by_callback(loop, task):

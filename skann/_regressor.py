@@ -21,7 +21,7 @@ from ._docstrings import (
     SEMI_SUPERVISED_PARAMETERS,
     fill_doc,
 )
-from ._targets import TargetScaler
+from ._targets import TargetScaler, scale_safe_r2_score
 from ._typing import ArrayLike, MatrixLike, NDArray
 from .semi_supervised import REGRESSION_METHODS
 
@@ -237,6 +237,25 @@ class MLPRegressor(RegressorMixin, BaseNetwork):
         prediction = self._decode(encoder, loss, scores)
         check_finite_output(self, prediction, X)
         return prediction
+
+    def score(self, X: MatrixLike, y: ArrayLike, sample_weight: ArrayLike | None = None) -> float:
+        """Coefficient of determination R² of :meth:`predict` on ``(X, y)``.
+
+        As :meth:`sklearn.base.RegressorMixin.score`, computed so that it
+        stays finite for targets near float64's limit (squares of 1e154
+        overflow).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        score : float
+        """
+        return scale_safe_r2_score(y, self.predict(X), sample_weight)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -8,18 +8,69 @@ The estimators keep it as a fitted attribute and expose what sklearn users
 expect (``classes_``, ``target_mean_``, ``target_scale_``) from it.
 """
 
+import numbers
+
 import numpy as np
-from sklearn.metrics import accuracy_score
+from sklearn.metrics import accuracy_score, r2_score
 from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import column_or_1d
 
-__all__ = ["ClassEncoder", "TargetScaler", "r2", "target_scaling"]
+__all__ = ["ClassEncoder", "TargetScaler", "r2", "scale_safe_r2_score", "target_scaling"]
+
+# Standard deviations from the target mean that predictions must be able to
+# reach without overflowing float64 (see ``TargetScaler.fit``).
+PREDICTION_HEADROOM = 8
 
 
 def _labels_array(y):
     """``y`` as a numpy array (pandas objects through ``to_numpy``)."""
-    return y.to_numpy() if hasattr(y, "to_numpy") else np.asarray(y)
+    return y.to_numpy() if hasattr(y, "to_numpy") and hasattr(y, "iloc") else np.asarray(y)
+
+
+def plain_targets(y):
+    """``y`` with Arrow-backed arrays (``pd.array(..., dtype="string[pyarrow]")``,
+    pyarrow arrays) as numpy arrays, which sklearn's indexing accepts.
+
+    pandas Series and DataFrames are kept (their row labels and ``iloc``
+    indexing work as they are).
+    """
+    if hasattr(y, "iloc"):
+        return y
+    if any(hasattr(y, name) for name in ("__arrow_array__", "__arrow_c_array__", "__arrow_c_stream__")):
+        return np.asarray(y)
+    return y
+
+
+def is_missing(value):
+    """None, pandas' NA and NaT, or a NaN: a label that is not there."""
+    return value is None or type(value).__name__ in ("NAType", "NaTType") or (
+        isinstance(value, numbers.Real) and value != value
+    )
+
+
+def check_label_values(y):
+    """Refuse object labels that are missing (None, ``pd.NA``) or that mix
+    numbers and strings, before numpy or sklearn fail on them obscurely."""
+    if y.dtype != object or not y.size:
+        return
+    values = y.ravel()
+    missing = np.flatnonzero([is_missing(value) for value in values])
+    if len(missing):
+        raise ValueError(
+            f"y has {len(missing)} missing labels (None, pd.NA or NaN; first at "
+            f"position {missing[0]}): every sample needs a class label. Drop those "
+            "rows, or set semi_supervised with unlabelled_marker=np.nan to train on "
+            "them as unlabelled samples."
+        )
+    kinds = {"string" if isinstance(value, (str, bytes)) else "number" if isinstance(value, numbers.Number)
+             else type(value).__name__ for value in values}
+    if len(kinds) > 1:
+        types = sorted({type(value).__name__ for value in values})
+        raise TypeError(
+            f"y mixes labels of types {types}; class labels must be all numbers or "
+            "all strings. Convert them to one type, e.g. y.astype(str)."
+        )
 
 
 def check_finite_labels(y):
@@ -85,6 +136,7 @@ class ClassEncoder:
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
         check_finite_labels(y)
+        check_label_values(y)
         check_classification_targets(y)
         return y
 
@@ -214,8 +266,22 @@ class TargetScaler:
 
     @classmethod
     def fit(cls, Y, sample_weight, scale=True, loss="squared_error"):
-        """The scaler of the float target matrix ``Y`` (see :func:`target_scaling`)."""
-        return cls(*target_scaling(Y, sample_weight, scale, loss))
+        """The scaler of the float target matrix ``Y`` (see :func:`target_scaling`).
+
+        Refuses targets so close to float64's limit that predictions a few
+        standard deviations from their mean would overflow.
+        """
+        mean, scale = target_scaling(Y, sample_weight, scale, loss)
+        with np.errstate(over="ignore"):
+            reach = np.abs(mean) + PREDICTION_HEADROOM * scale
+        if not np.all(reach <= np.finfo(np.float64).max):
+            raise ValueError(
+                f"y has values of magnitude up to {np.abs(Y).max():.3g}: predictions "
+                f"{PREDICTION_HEADROOM} standard deviations from its mean would overflow "
+                "float64 (above 1.8e308). Divide y by a power of ten (e.g. 1e300) and "
+                "multiply the predictions back."
+            )
+        return cls(mean, scale)
 
     @property
     def n_outputs(self):
@@ -293,3 +359,18 @@ def r2(Y, P, sample_weight):
     with np.errstate(divide="ignore", invalid="ignore"):
         score = np.where(total > 0, 1 - residual / total, np.where(residual > 0, 0.0, 1.0))
     return float(score.mean())
+
+
+def scale_safe_r2_score(y, prediction, sample_weight=None):
+    """``sklearn.metrics.r2_score``, finite for targets near float64's limit.
+
+    R² does not change when targets and predictions are divided by the same
+    number; each output is divided by a power of two (exactly) that brings
+    its largest magnitude below 1, so squares of targets of 1e154 and above
+    do not overflow.
+    """
+    y, prediction = np.asarray(y, dtype=np.float64), np.asarray(prediction, dtype=np.float64)
+    largest = np.maximum(np.abs(y).max(axis=0, initial=0.0), np.abs(prediction).max(axis=0, initial=0.0))
+    _, exponent = np.frexp(largest)
+    divisor = np.ldexp(1.0, exponent)
+    return r2_score(y / divisor, prediction / divisor, sample_weight=sample_weight)

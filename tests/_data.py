@@ -1,4 +1,6 @@
-"""Small, seeded data sets shared by the estimator tests."""
+"""Small, seeded data sets shared by the estimator tests, and a memory probe."""
+
+import tracemalloc
 
 import numpy as np
 from sklearn.datasets import load_iris, make_classification, make_regression
@@ -29,3 +31,13 @@ def data_for(estimator_class, **kwargs):
     from skann import MLPClassifier
 
     return binary(**kwargs) if estimator_class is MLPClassifier else regression(**kwargs)
+
+
+def traced(call, *args):
+    """``(call(*args), peak bytes tracemalloc saw allocated while it ran)``."""
+    tracemalloc.start()
+    try:
+        result = call(*args)
+        return result, tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()

@@ -78,10 +78,11 @@ def test_partial_fit_balances_over_every_batch_seen():
 
 
 def test_class_weights_weigh_the_validation_rows_too():
-    X, y = binary(n_samples=200)
-    model = MLPClassifier(class_weight={1: 0.0}, **FAST).fit(X[:150], y[:150], X_val=X[150:], y_val=y[150:])
-    keep = y[150:] == 0
-    expected = np.mean(model.predict(X[150:][keep]) == 0)
+    # Three classes: a class of weight 0 leaves two to learn (one alone is refused).
+    X, y = make_classification(n_samples=200, n_classes=3, n_informative=4, random_state=0)
+    model = MLPClassifier(class_weight={2: 0.0}, **FAST).fit(X[:150], y[:150], X_val=X[150:], y_val=y[150:])
+    keep = y[150:] != 2
+    expected = np.mean(model.predict(X[150:][keep]) == y[150:][keep])
     assert model.history_[-1]["val_score"] == pytest.approx(expected)
 
 

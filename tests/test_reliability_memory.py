@@ -4,23 +4,14 @@ result (and the raw scores) per row, whatever the number of rows.
 benchmarks/predict_memory.py measures 2,000,000 rows against sklearn.
 """
 
-import tracemalloc
-
 import numpy as np
 import pytest
 
 from skann import AutoEncoder, MLPClassifier, MLPRegressor
 
+from ._data import traced
+
 MEBIBYTE = 2**20
-
-
-def _peak(call, X):
-    tracemalloc.start()
-    try:
-        call(X)
-        return tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
 
 
 def _fitted(estimator):
@@ -36,9 +27,10 @@ def _fitted(estimator):
 @pytest.mark.parametrize(
     "estimator, method, bytes_per_row",
     [
-        # the scores (3 columns; the labels come after they peak); the
-        # probabilities are computed in the scores' buffer
-        (MLPClassifier(hidden_layer_sizes=(256, 128), max_iter=1, random_state=0), "predict", 24),
+        # predict: the labels (int64; decoded chunk by chunk, no row's
+        # scores are kept); predict_proba: the scores (3 columns), in whose
+        # buffer the probabilities are computed
+        (MLPClassifier(hidden_layer_sizes=(256, 128), max_iter=1, random_state=0), "predict", 8),
         (MLPClassifier(hidden_layer_sizes=(256, 128), max_iter=1, random_state=0),
          "predict_proba", 24),
         (MLPRegressor(hidden_layer_sizes=(256, 128), max_iter=1, random_state=0), "predict", 8),
@@ -51,7 +43,7 @@ def test_predict_working_memory_does_not_grow_with_rows(estimator, method, bytes
     call = getattr(model, method)
     X_small = np.random.RandomState(1).normal(size=(100_000, 20))
     X_large = np.random.RandomState(1).normal(size=(200_000, 20))
-    small, large = _peak(call, X_small), _peak(call, X_large)
+    small, large = traced(call, X_small)[1], traced(call, X_large)[1]
     # Beyond the per-row outputs, the working buffers are the same size ...
     working_small = small - bytes_per_row * len(X_small)
     working_large = large - bytes_per_row * len(X_large)

@@ -285,12 +285,15 @@ class Network:
                 layer_ctx.grads, layer_ctx.input_grad = grads, input_grad
         return dY.reshape(dY.shape[0], -1)
 
-    def output(self, X, start=0, stop=None, chunk_rows=CHUNK_ROWS, out_dtype=None):
+    def output(self, X, start=0, stop=None, chunk_rows=CHUNK_ROWS, out_dtype=None, reduce=None):
         """Inference of layers ``start:stop`` on ``X``, chunk by chunk.
 
         Thread-safe: every call has its own workspace. Each chunk of rows
         is cast to the compute dtype in one reused buffer, so the working
         memory is bounded by ``chunk_rows`` rows whatever ``X``'s size.
+        With ``reduce``, each chunk's output is mapped through it before
+        the next chunk runs, and only the results are kept (an argmax over
+        many classes never holds every row's scores).
 
         Parameters
         ----------
@@ -300,10 +303,16 @@ class Network:
         chunk_rows : int, default=4096
         out_dtype : dtype, default=None
             Dtype of the result; by default the compute dtype.
+        reduce : callable, default=None
+            ``reduce(Y) -> array`` of one chunk's output ``Y`` (in
+            ``out_dtype``), with one row per row of ``Y``; the results fill
+            one array. ``Y`` is a buffer reused by the next chunk: the result
+            must not be a view of it.
 
         Returns
         -------
         Y : ndarray of shape (n_samples, n_outputs)
+            Or, with ``reduce``, the concatenated results.
         """
         ctx = self.context(training=False)
         out = None
@@ -313,12 +322,18 @@ class Network:
             if chunk.dtype != self.dtype:
                 chunk = self._cast(chunk, ctx, dense)
             Y = self.forward(chunk, ctx, start, stop)
+            if reduce is not None:
+                Y = np.asarray(reduce(Y.astype(out_dtype or self.dtype, copy=False)))
             if out is None:
-                out = np.empty((X.shape[0], *Y.shape[1:]), dtype=out_dtype or self.dtype)
+                out = np.empty((X.shape[0], *Y.shape[1:]), dtype=Y.dtype if reduce else out_dtype or self.dtype)
+            elif out.dtype != Y.dtype and reduce is not None:  # e.g. longer strings
+                out = out.astype(np.result_type(out, Y))
             out[begin : begin + chunk_rows] = Y
         if out is None:  # no rows: run one empty chunk for the output shape
             Y = self.forward(np.zeros((0, *X.shape[1:]), self.dtype), ctx, start, stop)
             out = np.empty(Y.shape, dtype=out_dtype or self.dtype)
+            if reduce is not None:
+                return reduce(out)
         return out
 
     def _cast(self, chunk, ctx, dense):

@@ -91,7 +91,12 @@ class InvScaling(Schedule):
         seen = getattr(self, "samples_seen_", 0)
         if not seen:
             return float(self.learning_rate)
-        return float(self.learning_rate) / (seen + 1) ** self.power_t
+        try:
+            return float(self.learning_rate) / float(seen + 1) ** float(self.power_t)
+        except OverflowError:
+            # (seen + 1) ** power_t beyond 1.8e308 (power_t=2000 after 60
+            # samples): the rate is below 1e-308, that is 0.
+            return 0.0
 
     def on_epoch_end(self, record):
         self.samples_seen_ = getattr(self, "samples_seen_", 0) + record["samples"]

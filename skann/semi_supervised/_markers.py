@@ -13,6 +13,7 @@ from typing import NamedTuple
 from sklearn.base import is_classifier
 
 from .._compat import _safe_indexing
+from .._targets import is_missing
 
 __all__ = ["Marking", "check_labelled", "marker_mask", "marking", "resolve_marker", "unlabelled_mask"]
 
@@ -65,7 +66,7 @@ def marker_mask(y, marker):
     """Boolean mask of the rows of raw targets ``y`` equal to ``marker``.
 
     A row of a 2-d target matches when all its entries are the marker;
-    a NaN marker matches NaN targets.
+    a NaN marker matches NaN, None and pandas' NA targets.
 
     Examples
     --------
@@ -81,7 +82,8 @@ def marker_mask(y, marker):
         if y.dtype.kind in "fc":
             equal = np.isnan(y)
         else:
-            equal = np.vectorize(_is_nan, otypes=[bool])(y) if y.size else y.astype(bool)
+            # None and pandas' NA are missing labels too.
+            equal = np.vectorize(is_missing, otypes=[bool])(y) if y.size else y.astype(bool)
     else:
         equal = np.asarray(y.astype(object) == marker, dtype=bool).reshape(y.shape)
     return equal.all(axis=1) if equal.ndim == 2 else equal
