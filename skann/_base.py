@@ -42,7 +42,7 @@ from ._fit_safety import check_finite_output, check_representable, scale_safe_we
 from ._docstrings import FIT_VALIDATION_PARAMETERS, fill_doc
 from ._early_stopping import paired_validation_data
 from ._layers_param import LayerParamsMixin
-from ._persistence import check_version, with_version
+from ._persistence import check_digest, check_version, with_version
 from ._targets import plain_targets
 from ._plan import FitData, TrainingState, evaluator, fit_plan
 from ._solvers import STOCHASTIC_SOLVERS
@@ -682,4 +682,6 @@ class BaseNetwork(
         return with_version(state)
 
     def __setstate__(self, state):
+        state = dict(state)
+        check_digest(self, state)
         super().__setstate__(check_version(self, state))

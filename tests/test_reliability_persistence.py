@@ -161,3 +161,61 @@ def test_skops_refuses_types_outside_the_trusted_list():
         skops_io.loads(blob, trusted=SKOPS_TRUSTED_TYPES)
     untrusted = set(skops_io.get_untrusted_types(data=blob)) - set(SKOPS_TRUSTED_TYPES)
     assert untrusted and all(not name.startswith("skann.") for name in untrusted)
+
+
+# ----------------------------------------------------------------------
+# The whole fitted state is covered, not only the weights
+# ----------------------------------------------------------------------
+def test_changed_class_bytes_are_refused():
+    X, y = _data()
+    labels = np.array([10, 20])[y]  # class labels that stand out in the file
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = MLPClassifier(hidden_layer_sizes=(8,), max_iter=3, random_state=0).fit(X, labels)
+    blob = bytearray(pickle.dumps(model))
+    classes = model.classes_.tobytes()
+    start = bytes(blob).find(classes)
+    assert start >= 0
+    blob[start] ^= 0x01  # class 10 would become 11: predictions silently wrong
+    with pytest.raises(ValueError, match="corrupted"):
+        pickle.loads(bytes(blob))
+
+
+def test_a_skops_layer_retyped_to_another_trusted_type_is_refused():
+    import json
+    import re
+
+    blob = _dump("skops", MODELS["classifier"])
+    archive = zipfile.ZipFile(io.BytesIO(blob))
+    schema = archive.read("schema.json").decode()
+    retyped = re.sub(
+        r'"__class__": "Dense",(\s*)"__module__": "skann.nn.layers.dense"',
+        r'"__class__": "Dropout",\1"__module__": "skann.nn.layers.dropout"', schema, count=1,
+    )
+    assert retyped != schema and json.loads(retyped)
+    damaged = io.BytesIO()
+    with zipfile.ZipFile(damaged, "w") as out:
+        for member in archive.namelist():
+            out.writestr(member, retyped if member == "schema.json" else archive.read(member))
+    with pytest.raises(ValueError, match="corrupted"):
+        _load("skops", damaged.getvalue())
+
+
+@pytest.mark.parametrize("name", ["classifier", "regressor"])
+def test_one_byte_flips_never_change_predictions_silently(name):
+    model = MODELS[name]
+    X, _ = _data()
+    blob = pickle.dumps(model)
+    expected = _outputs(model, X)
+    positions = np.random.RandomState(0).choice(len(blob), 300, replace=False)
+    for position in positions:
+        damaged = bytearray(blob)
+        damaged[position] ^= 0xFF
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                loaded = pickle.loads(bytes(damaged))
+                got = _outputs(loaded, X)
+        except Exception:  # noqa: BLE001 - any clear refusal is fine; silence is not
+            continue
+        np.testing.assert_array_equal(got, expected, err_msg=f"flip at byte {position}")
