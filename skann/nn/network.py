@@ -241,7 +241,7 @@ class Network:
 
         Parameters
         ----------
-        dY : ndarray of shape (n_rows, *output_shape)
+        dY : ndarray of shape (n_rows, ``*output_shape``)
             Gradient of the loss at the network's output (may be overwritten).
         ctx : Context
             The context of a :meth:`forward` pass in training mode
