@@ -49,7 +49,8 @@ default="from_dtype"
     max_onehot : int, default=8
         Categorical columns with at most this many categories (seen in
         ``fit``, missing excluded) are one-hot encoded; larger ones become
-        embedding codes.
+        embedding codes. RealMLP-TD's ``max_one_hot_cat_size=9`` counts its
+        missing slot, so it is the same threshold.
     clip_value : float or None, default=3.0
         Smooth clipping bound ``c`` of ``x / sqrt(1 + (x / c)**2)``; None
         leaves the scaled values unclipped.
