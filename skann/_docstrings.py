@@ -119,13 +119,13 @@ default="constant"
         columns of ``history_``. An epoch improves the validation loss when
         it lowers the best by more than ``tol`` plus 1% of the best; the
         score, by more than ``tol``. On small validation sets the score sits
-        on plateaus and stops too early: over seeds 0-4 in 5-fold CV,
+        on plateaus and stops too early: over seeds 0-4 in 5-fold CV
+        (``python benchmarks/training_controls.py early_stopping``),
         "val_score" stops digits / breast_cancer / wine after about 41 /
         22 / 29 epochs at accuracies 0.960 / 0.935 / 0.848 (sklearn's MLP:
         0.959 / 0.936 / 0.846, and 0.976 / 0.976 / 0.978 without early
-        stopping); "val_loss" stops after about 68 / 65 / 103 epochs at
-        0.971 / 0.977 / 0.976 (seeds 0-2; without the 1% rule it ran 157 /
-        99 / 191 epochs).
+        stopping); "val_loss" stops after about 72 / 65 / 106 epochs at
+        0.971 / 0.976 / 0.975.
 
     weight_decay : float, default=0.01
         Decoupled weight decay of ``solver="adamw"``: each step first
