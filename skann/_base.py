@@ -447,7 +447,8 @@ class BaseNetwork(
                 labelled = np.flatnonzero(~mask)
                 if self.semi_supervised != LABELLED_ONLY:
                     unlabelled = (X, np.flatnonzero(mask), sample_weight)
-                X_unlabelled = X[np.flatnonzero(mask)]
+                if not incremental:  # transduction_ predicts them after the fit
+                    X_unlabelled = X[np.flatnonzero(mask)]
                 X, y = X[labelled], _safe_indexing(y, labelled)
                 sample_weight = None if sample_weight is None else sample_weight[labelled]
                 n_labelled = len(labelled)
@@ -470,9 +471,7 @@ class BaseNetwork(
         fitted.update(counts)
         if validation is not None:
             validation = self._encoded_validation(validation, encoder, table, X.shape[1], fitted)
-        data = FitData(X, Y, sample_weight, encoder, unlabelled, validation, given, fitted)
-        data.X_unlabelled = X_unlabelled
-        return data
+        return FitData(X, Y, sample_weight, encoder, unlabelled, validation, given, fitted, X_unlabelled)
 
     def _validated_X(self, X, first_pass):
         """Validated X and, on a first pass, its ``n_features_in_`` and

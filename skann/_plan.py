@@ -76,15 +76,21 @@ class FitData:
     fitted : dict
         Fitted attributes the call learnt from the data (``n_features_in_``,
         ``feature_names_in_``, class counts), committed with the model.
+    X_unlabelled : {ndarray, sparse matrix} or None
+        The unlabelled rows of a semi-supervised ``fit``, which
+        ``transduction_`` predicts.
     """
 
-    def __init__(self, X, Y, sample_weight, encoder, unlabelled=None, validation=None, given=None, fitted=None):
+    def __init__(
+        self, X, Y, sample_weight, encoder, unlabelled=None, validation=None, given=None, fitted=None,
+        X_unlabelled=None,
+    ):
         self.X, self.Y, self.sample_weight = X, Y, sample_weight
         self.encoder = encoder
         self.unlabelled, self.validation = unlabelled, validation
         self.given = given
         self.fitted = {} if fitted is None else fitted
-        self.X_unlabelled = None  # the unlabelled rows' X, for transduction_
+        self.X_unlabelled = X_unlabelled
 
     @property
     def n_features(self):
