@@ -39,6 +39,7 @@ from .nn import TrainingLoop, Verbose, get_loss
 from .nn.layers import Dropout
 from .nn.schedules import Cosine
 from .nn.training import Batch
+from .semi_supervised._methods import GRAPH, GRAPH_LEARNING_RATE_GAIN, graph_consistency, resolve_method
 from .semi_supervised._training import consistency_training
 
 __all__ = ["FitData", "FitPlan", "GaussianNoise", "Outcome", "TrainingState", "evaluator", "fit_plan"]
@@ -261,6 +262,8 @@ def fit_plan(params, data, previous, hidden_layers, loss_name, incremental):
             "solver='adam' (or 'sgd'), or semi_supervised=None."
         )
     plan = FitPlan(params, layers, network_plan, wanted, image_shape, np.dtype(dtype), loss_name, incremental)
+    if data.unlabelled is not None:
+        plan.method = resolve_method(params["semi_supervised"], loss_name, n_outputs)
     check_fit_memory(network_plan, plan.dtype.itemsize, plan.rows_per_batch(max(data.X.shape[0], 1)), plan.lbfgs)
     return plan
 
@@ -290,6 +293,8 @@ class FitPlan:
         self.architecture, self.image_shape, self.dtype = architecture, image_shape, dtype
         self.loss = get_loss(loss_name)
         self.incremental = incremental
+        # The semi-supervised method a call with unlabelled rows runs ("auto" resolved).
+        self.method = None
         self.lbfgs = params["solver"] == "lbfgs"
         self.early_stopping = params["early_stopping"] and not incremental
         self.max_epochs = 1 if incremental else params["max_iter"]
@@ -401,25 +406,36 @@ class FitPlan:
         )
         objective = SupervisedObjective(self.loss, l2_strength(params), self._input_noise(random_state))
         schedule = state.schedule
+        max_epochs = self.max_epochs
         if not supervised:
             judge_evaluate = None
             if judge is not None:
                 held = (plan.X[judge.positions], plan.Y[judge.positions], judge.weight)
                 judge_evaluate = self._evaluate(data, held)
-            plan, objective, extra_hooks, state.unlabelled = consistency_training(
-                params, network, self.loss, state.unlabelled, plan, *data.unlabelled,
-                self.image_shape, random_state, judge, judge_evaluate,
-            )
+            X_all, unlabelled_rows, weight_all = data.unlabelled
+            if self.method == GRAPH:
+                plan, objective, extra_hooks, state.unlabelled, max_epochs = graph_consistency(
+                    params, network, self.loss, state.unlabelled, plan, X_all, unlabelled_rows,
+                    random_state, judge, judge_evaluate, self.incremental,
+                )
+            else:
+                plan, objective, extra_hooks, state.unlabelled = consistency_training(
+                    dict(params, semi_supervised=self.method), network, self.loss, state.unlabelled, plan,
+                    X_all, unlabelled_rows, weight_all, self.image_shape, random_state, judge, judge_evaluate,
+                )
             hooks += extra_hooks
             if not self.incremental and params["solver"] == "adam" and params["learning_rate"] == "constant":
-                # Full rate, then a half cosine to zero over the last epochs of
-                # this fit: the last pseudo-labels and the weights settle.
-                schedule = Cosine(params["learning_rate_init"], params["max_iter"], hold=1 - ANNEAL_FRACTION)
+                if self.method == GRAPH:  # a cosine decay to zero over the fit's fixed steps
+                    schedule = Cosine(params["learning_rate_init"] * GRAPH_LEARNING_RATE_GAIN, max_epochs)
+                else:
+                    # Full rate, then a half cosine to zero over the last epochs of
+                    # this fit: the last pseudo-labels and the weights settle.
+                    schedule = Cosine(params["learning_rate_init"], params["max_iter"], hold=1 - ANNEAL_FRACTION)
         hooks += self._reporting_hooks(state, task, "epoch")
         loop = TrainingLoop(
             network, objective, state.optimizer, schedule, hooks, interruptible=interruptible,
         )
-        records = loop.run(plan, self.max_epochs, rng=_layer_rng(network, random_state))
+        records = loop.run(plan, max_epochs, rng=_layer_rng(network, random_state))
         self._record(state, records)
         state.stopping = monitoring.updated(state.stopping, records)
         outcome = Outcome(records, loop.interrupted, loop.stopped, _stopped_by_callback(loop, task))

@@ -89,7 +89,7 @@ def _plan(X, Y, labelled, total_epochs=10, progress=None, seed=0, **kwargs):
     neighbours, _ = neighbour_graph(X, n_neighbors=3)
     targets = np.full(Y.shape, 1.0 / Y.shape[1])
     return GraphPlan(
-        X, Y, labelled, neighbours, targets, total_epochs, WEIGHTS,
+        X, Y, None, labelled, neighbours, targets, total_epochs, WEIGHTS,
         {"steps": 0} if progress is None else progress, np.random.RandomState(seed), np.float64, **kwargs,
     ), neighbours
 

@@ -18,7 +18,10 @@ import scipy.sparse as sp
 from ._graph import neighbour_graph, perturbation_radius, spreading_targets
 from ._vat import VirtualAdversarial
 
-__all__ = ["GraphBatch", "GraphObjective", "GraphPlan", "TermWeights", "graph_terms", "graph_training"]
+__all__ = [
+    "GRAPH_LOSSES", "GraphBatch", "GraphObjective", "GraphPlan", "TermWeights", "class_prior",
+    "divergence", "graph_terms", "graph_training",
+]
 
 # Rows of each kind per step (issue 22's prototype).
 LABELLED_BATCH = 64
@@ -34,16 +37,20 @@ class TermWeights:
 
     Parameters
     ----------
-    entropy, balance, targets, neighbour, adversarial : float, default=1.0
+    entropy, balance, neighbour, adversarial : float, default=1.0
         Entropy of the predictions; KL divergence of the batch's mean
-        prediction from the labelled class prior; cross-entropy to the soft
-        targets (its start value: it decays to 0); KL divergence of a
+        prediction from the labelled class prior; KL divergence of a
         neighbour's prediction from the row's; virtual adversarial KL.
+    targets : float, default=0.3
+        Cross-entropy to the soft targets (its start value: it decays to
+        0). Below 1: LabelSpreading's targets help on digits and mislead on
+        breast_cancer, where they score below the labelled rows alone; 0.3
+        measured best on both (benchmarks/semi_supervised.py).
     """
 
     __slots__ = ("entropy", "balance", "targets", "neighbour", "adversarial")
 
-    def __init__(self, entropy=1.0, balance=1.0, targets=1.0, neighbour=1.0, adversarial=1.0):
+    def __init__(self, entropy=1.0, balance=1.0, targets=0.3, neighbour=1.0, adversarial=1.0):
         self.entropy, self.balance, self.targets = float(entropy), float(balance), float(targets)
         self.neighbour, self.adversarial = float(neighbour), float(adversarial)
 
@@ -61,10 +68,10 @@ class GraphBatch:
     Weighs 1 in the epoch's mean loss.
     """
 
-    __slots__ = ("X", "Y", "n_labelled", "n_unlabelled", "targets", "prior", "weights", "n_rows")
+    __slots__ = ("X", "Y", "weight", "n_labelled", "n_unlabelled", "targets", "prior", "weights", "n_rows")
 
-    def __init__(self, X, Y, n_labelled, n_unlabelled, targets, prior, weights):
-        self.X, self.Y = X, Y
+    def __init__(self, X, Y, weight, n_labelled, n_unlabelled, targets, prior, weights):
+        self.X, self.Y, self.weight = X, Y, weight
         self.n_labelled, self.n_unlabelled = n_labelled, n_unlabelled
         self.targets, self.prior, self.weights = targets, prior, weights
         self.n_rows = 1
@@ -82,13 +89,17 @@ class GraphPlan:
     ----------
     X : {ndarray, sparse matrix} of shape (n_samples, n_features)
         The training rows.
-    Y : ndarray of shape (n_samples, n_classes)
-        One-hot targets (read on the labelled rows only).
+    Y : ndarray of shape (n_samples, n_outputs)
+        Encoded targets (read on the labelled rows only): one-hot classes,
+        one column of 0 / 1 for binary targets, or regression targets.
+    sample_weight : ndarray of shape (n_samples,) or None
+        Weights of the labelled rows' loss (read on the labelled rows only).
     labelled_rows : ndarray of int
     neighbours : ndarray of int of shape (n_samples, n_neighbors)
         From :func:`~skann.semi_supervised._graph.neighbour_graph`.
-    targets : ndarray of shape (n_samples, n_classes)
-        Soft targets, from :func:`~skann.semi_supervised._graph.spreading_targets`.
+    targets : ndarray of shape (n_samples, n_classes) or None
+        Soft targets, from :func:`~skann.semi_supervised._graph.spreading_targets`
+        (None for regression).
     total_epochs : int
         Epochs of the whole fit (``max_iter``): the ramp-up and the
         targets' decay are shares of its steps.
@@ -102,12 +113,16 @@ class GraphPlan:
     """
 
     def __init__(
-        self, X, Y, labelled_rows, neighbours, targets, total_epochs, weights, progress,
+        self, X, Y, sample_weight, labelled_rows, neighbours, targets, total_epochs, weights, progress,
         random_state, dtype, labelled_batch=LABELLED_BATCH, unlabelled_batch=UNLABELLED_BATCH,
     ):
         if len(labelled_rows) == 0:
-            raise ValueError("The graph method needs labelled rows; every row is unlabelled.")
-        self.X, self.Y, self.labelled_rows = X, Y, np.asarray(labelled_rows)
+            raise ValueError(
+                "semi_supervised='graph' needs labelled rows in every call; every row of this "
+                "one is unlabelled."
+            )
+        self.X, self.Y, self.sample_weight = X, Y, sample_weight
+        self.labelled_rows = np.asarray(labelled_rows)
         self.neighbours, self.targets = neighbours, targets
         self.weights, self.progress = weights, progress
         self.random_state, self.dtype = random_state, np.dtype(dtype)
@@ -115,7 +130,7 @@ class GraphPlan:
         self.unlabelled_batch = min(int(unlabelled_batch), X.shape[0])
         self.steps_per_epoch = -(-X.shape[0] // self.unlabelled_batch)
         self.total_steps = max(int(total_epochs), 1) * self.steps_per_epoch
-        self.prior = Y[self.labelled_rows].mean(axis=0).astype(np.float64)
+        self.prior = None if targets is None else class_prior(Y[self.labelled_rows])
 
     @property
     def n_samples(self):
@@ -143,9 +158,11 @@ class GraphPlan:
             X = self.X[np.concatenate([taken, rows, partners])]
             X = (X.toarray() if sp.issparse(X) else X).astype(self.dtype, copy=False)
             yield GraphBatch(
-                X, self.Y[taken].astype(self.dtype, copy=False), n_labelled, len(rows),
-                self.targets[rows].astype(self.dtype, copy=False), self.prior,
-                self.step_weights(self.progress["steps"]),
+                X, self.Y[taken].astype(self.dtype, copy=False),
+                None if self.sample_weight is None else self.sample_weight[taken],
+                n_labelled, len(rows),
+                None if self.targets is None else self.targets[rows].astype(self.dtype, copy=False),
+                self.prior, self.step_weights(self.progress["steps"]),
             )
             self.progress["steps"] += 1
 
@@ -213,8 +230,48 @@ def graph_terms(P, P_neighbours, targets, prior, weights):
     return float(value)
 
 
+def class_prior(Y):
+    """Class frequencies of encoded targets: one-hot rows, or one 0 / 1 column (binary)."""
+    mean = Y.mean(axis=0).astype(np.float64)
+    return np.array([1 - mean[0], mean[0]]) if Y.shape[1] == 1 else mean
+
+
+def _two_classes(P):
+    """A binary model's probabilities of the positive class as two-class rows."""
+    return np.hstack([1 - P, P])
+
+
+def divergence(loss_name, P, Q):
+    """Summed divergence of predictions ``Q`` from ``P``, whose gradient in ``Q``'s scores is ``Q - P``.
+
+    KL(p || q) for the log-losses (softmax rows, or sigmoid columns of
+    independent binary outputs), half the squared difference for the
+    squared error.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skann.semi_supervised._graph_training import divergence
+    >>> divergence("squared_error", np.zeros((2, 1)), np.ones((2, 1)))
+    1.0
+    >>> round(divergence("binary_log_loss", np.array([[0.5]]), np.array([[0.5]])), 12)
+    0.0
+    """
+    if loss_name == "squared_error":
+        difference = Q - P
+        return 0.5 * float(np.einsum("ij,ij->", difference, difference))
+    if loss_name == "binary_log_loss":
+        P, Q = _two_classes(P), _two_classes(Q)
+    eps = np.finfo(P.dtype).eps
+    return float(np.einsum("ij,ij->", P, np.log(np.clip(P, eps, 1)) - np.log(np.clip(Q, eps, 1))))
+
+
+# Losses the graph method trains with: what its unsupervised terms are.
+GRAPH_LOSSES = ("log_loss", "binary_log_loss", "squared_error")
+
+
 class GraphObjective:
-    """Cross-entropy on labelled rows plus the graph method's unsupervised terms.
+    """The labelled rows' loss plus the graph method's unsupervised terms.
 
     Fills the network's gradients; called by :class:`~skann.nn.training.TrainingLoop`
     with the batches of a :class:`GraphPlan`.
@@ -222,7 +279,9 @@ class GraphObjective:
     Parameters
     ----------
     loss : Loss
-        The multiclass log-loss (softmax output).
+        The multiclass log-loss (softmax output), the binary log-loss with
+        one output (a sigmoid: its two-class distribution is used), or the
+        squared error (regression: the neighbour and adversarial terms only).
     weight_decay : float
         L2 strength: ``weight_decay / 2 * ||W||^2`` is added to every
         step's loss (``weight_decay * W`` to its gradient), whatever the
@@ -232,18 +291,18 @@ class GraphObjective:
     Notes
     -----
     One forward pass of the stacked rows (labelled, unlabelled, their
-    neighbours) and one backward pass give the cross-entropy and the terms
-    of :func:`graph_terms`. The virtual adversarial term
-    ``KL(p || q(x + r))`` (``p`` held fixed) needs a probe pass to the
-    input, then a forward and backward pass of the perturbed rows in a
-    context of its own; its weight gradients are added to the first ones.
+    neighbours) and one backward pass give the labelled loss and the terms
+    of :func:`graph_terms` (regression: ``w_n / 2 mean ||f(x) - f(x_j)||^2``).
+    The virtual adversarial term ``D(p || q(x + r))`` (``p`` held fixed,
+    :func:`divergence`) needs a probe pass to the input, then a forward and
+    backward pass of the perturbed rows in a context of its own; its weight
+    gradients are added to the first ones.
     """
 
     def __init__(self, loss, weight_decay, adversarial):
-        if loss.name != "log_loss":
+        if loss.name not in GRAPH_LOSSES:
             raise ValueError(
-                f"The graph method needs a softmax output (the multiclass log-loss), got "
-                f"{loss.name!r}. Encode binary targets as two classes."
+                f"semi_supervised='graph' trains with the losses {GRAPH_LOSSES}, not {loss.name!r}."
             )
         self.loss, self.weight_decay, self.adversarial = loss, float(weight_decay), adversarial
         self._network = self._ctx = None
@@ -253,13 +312,13 @@ class GraphObjective:
         weights = batch.weights
         scores = network.forward(batch.X, ctx)
         P = loss.output(scores, out=ctx.buffers.get("proba", scores.shape, scores.dtype))
-        value = loss.value(batch.Y, P[:n_labelled])
-        loss.gradient(batch.Y, P[:n_labelled], None, out=P[:n_labelled])
+        value = loss.value(batch.Y, P[:n_labelled], batch.weight)
+        loss.gradient(batch.Y, P[:n_labelled], batch.weight, out=P[:n_labelled])
         unlabelled = P[n_labelled : n_labelled + n_unlabelled]
         clean = ctx.buffers.get("clean", unlabelled.shape, unlabelled.dtype)
         np.copyto(clean, unlabelled)
         neighbours = P[n_labelled + n_unlabelled :]
-        value += graph_terms(unlabelled, neighbours, batch.targets, batch.prior, weights)
+        value += self._terms(unlabelled, neighbours, batch)
         neighbours[...] = 0
         network.backward(P, ctx)
         if weights.adversarial > 0:
@@ -267,6 +326,23 @@ class GraphObjective:
             value += self._adversarial_step(network, rows, clean, weights.adversarial, ctx)
         if self.weight_decay:
             value += 0.5 * self.weight_decay * network.add_penalty_gradient(self.weight_decay, ctx)
+        return value
+
+    def _terms(self, P, P_neighbours, batch):
+        """The unsupervised terms of the loss; their gradient overwrites ``P``."""
+        weights, name = batch.weights, self.loss.name
+        if name == "squared_error":
+            P -= P_neighbours
+            value = 0.5 * weights.neighbour * float(np.einsum("ij,ij->", P, P)) / max(len(P), 1)
+            P *= P.dtype.type(weights.neighbour / max(len(P), 1))
+            return value
+        if name == "log_loss":
+            return graph_terms(P, P_neighbours, batch.targets, batch.prior, weights)
+        # One sigmoid output: the terms of its two-class distribution, whose
+        # gradient in the logits (0, z) is the second column's.
+        two = _two_classes(P)
+        value = graph_terms(two, _two_classes(P_neighbours), batch.targets, batch.prior, weights)
+        np.copyto(P, two[:, 1:])
         return value
 
     def _adversarial_step(self, network, X, P, weight, ctx):
@@ -278,9 +354,8 @@ class GraphObjective:
         X_adv = self.adversarial(network, X, P)
         scores = network.forward(X_adv, self._ctx)
         Q = self.loss.output(scores, out=self._ctx.buffers.get("proba", scores.shape, scores.dtype))
-        eps = np.finfo(Q.dtype).eps
         n_rows = max(len(Q), 1)
-        value = weight * float(np.einsum("ij,ij->", P, np.log(np.clip(P, eps, 1)) - np.log(np.clip(Q, eps, 1)))) / n_rows
+        value = weight * divergence(self.loss.name, P, Q) / n_rows
         Q -= P
         Q *= Q.dtype.type(weight / n_rows)
         network.backward(Q, self._ctx)
@@ -290,49 +365,62 @@ class GraphObjective:
 
 def graph_training(
     X, Y, labelled_rows, loss, max_epochs, random_state, dtype, weight_decay=1e-4,
-    weights=None, progress=None,
+    weights=None, progress=None, sample_weight=None,
 ):
     """The plan and objective of a graph-aware fit, from plain arrays.
 
-    Computes the neighbour graph, the soft targets and the perturbation
-    radius once (about 0.1 s on digits' 1,257 training rows).
+    Computes the neighbour graph, the soft targets (classification) and the
+    perturbation radius once (about 0.1 s on digits' 1,257 training rows).
 
     Parameters
     ----------
     X : {ndarray, sparse matrix} of shape (n_samples, n_features)
         Every training row, labelled or not, as the network sees it.
-    Y : ndarray of shape (n_samples, n_classes)
-        One-hot targets; the rows of ``labelled_rows`` are read.
+    Y : ndarray of shape (n_samples, n_outputs)
+        Encoded targets (one-hot, one binary column, or regression
+        targets); the rows of ``labelled_rows`` are read.
     labelled_rows : ndarray of int
     loss : Loss
-        The multiclass log-loss.
+        One of :data:`GRAPH_LOSSES`.
     max_epochs : int
-        Epochs of the fit (``max_iter``), each of the plan's
-        ``steps_per_epoch`` steps (one pass over the rows as unlabelled rows).
+        Epochs of the fit, each of the plan's ``steps_per_epoch`` steps
+        (one pass over the rows as unlabelled rows).
     random_state : RandomState
         Draws the batches and seeds the perturbations.
     dtype : dtype
         The network's compute dtype.
     weight_decay : float, default=1e-4
     weights : TermWeights, default=None
-        ``TermWeights()`` by default.
+        ``TermWeights()`` by default; regression uses only the neighbour
+        and adversarial weights.
     progress : dict, default=None
         Steps done, kept between calls (a new fit: None).
+    sample_weight : ndarray of shape (n_samples,), default=None
+        Weights of the labelled rows' loss.
 
     Returns
     -------
     plan : GraphPlan
     objective : GraphObjective
     """
+    objective = GraphObjective(loss, weight_decay, None)  # refuses other losses first
+    if loss.name == "binary_log_loss" and Y.shape[1] != 1:
+        raise ValueError(
+            "semi_supervised='graph' learns one class per row; multilabel targets need "
+            "another method (e.g. semi_supervised='pseudo_label')."
+        )
     labelled_rows = np.asarray(labelled_rows)
-    labels = np.full(X.shape[0], -1)
-    labels[labelled_rows] = Y[labelled_rows].argmax(axis=1)
     neighbours, distances = neighbour_graph(X)
-    targets = spreading_targets(X, labels, Y.shape[1])
+    targets = None
+    if loss.name != "squared_error":
+        labels = np.full(X.shape[0], -1)
+        labelled_Y = Y[labelled_rows]
+        labels[labelled_rows] = labelled_Y[:, 0] > 0.5 if Y.shape[1] == 1 else labelled_Y.argmax(axis=1)
+        targets = spreading_targets(X, labels, max(Y.shape[1], 2))
     rng = np.random.default_rng(random_state.randint(np.iinfo(np.int32).max))
-    adversarial = VirtualAdversarial(perturbation_radius(distances), loss.output, rng)
+    objective.adversarial = VirtualAdversarial(perturbation_radius(distances), loss.output, rng)
     plan = GraphPlan(
-        X, Y, labelled_rows, neighbours, targets, max_epochs, weights or TermWeights(),
+        X, Y, sample_weight, labelled_rows, neighbours, targets, max_epochs, weights or TermWeights(),
         {"steps": 0} if progress is None else progress, random_state, dtype,
     )
-    return plan, GraphObjective(loss, weight_decay, adversarial)
+    return plan, objective

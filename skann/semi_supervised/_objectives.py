@@ -177,8 +177,11 @@ METHODS = {cls.name: cls for cls in (PseudoLabel, EntropyMinimisation, PiModel)}
 # The baseline among the methods: train on the labelled rows only, the
 # unlabelled rows accepted and ignored (what the others must beat).
 LABELLED_ONLY = "labelled_only"
-CLASSIFICATION_METHODS = (LABELLED_ONLY, *METHODS)
-REGRESSION_METHODS = (LABELLED_ONLY, *(name for name, cls in METHODS.items() if cls.regression))
+# The graph-aware method (._graph_training) and the library's choice for
+# the data at hand (._methods.resolve_method).
+GRAPH, AUTO = "graph", "auto"
+CLASSIFICATION_METHODS = (AUTO, GRAPH, LABELLED_ONLY, *METHODS)
+REGRESSION_METHODS = (AUTO, GRAPH, LABELLED_ONLY, *(name for name, cls in METHODS.items() if cls.regression))
 
 
 def rampup(epochs_done, rampup_epochs):

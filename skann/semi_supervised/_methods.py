@@ -1,0 +1,148 @@
+"""Which semi-supervised method a fit runs, and the graph method's training.
+
+``semi_supervised="auto"`` names no method: :func:`resolve_method` picks
+the one the library recommends for the data at hand. :func:`graph_consistency`
+turns the estimator's parameters and encoded rows into the graph method's
+plan and objective (:mod:`._graph_training`), as
+:func:`~skann.semi_supervised._training.consistency_training` does for the
+consistency methods.
+"""
+
+import numpy as np
+
+from ._graph_training import GRAPH_LOSSES, UNLABELLED_BATCH, graph_training
+from ._objectives import AUTO, GRAPH
+
+__all__ = ["AUTO", "GRAPH", "GRAPH_LEARNING_RATE_GAIN", "GRAPH_STEPS", "graph_consistency", "resolve_method"]
+
+# Steps of a graph-aware fit (``max_iter`` epochs at most): on digits'
+# 1,257 training rows, 100 passes over the rows as unlabelled rows, about
+# 2.6x the steps' cost of a fully labelled fit (benchmarks/semi_supervised.py).
+GRAPH_STEPS = 1_000
+# The graph method runs adam at this multiple of learning_rate_init (with
+# a cosine decay to 0 over the fit): its unsupervised terms keep the steps
+# small, and the fit has a fixed number of them.
+GRAPH_LEARNING_RATE_GAIN = 5.0
+# semi_supervised="auto": the graph method for classes, tables and images
+# alike (on digits' ConvNet it beats the image views at a tenth of their
+# cost); the mean-teacher consistency of pi_model for regression and
+# pseudo-labels for multilabel targets, which measured better there or which
+# the graph method cannot learn (benchmarks/semi_supervised.py).
+AUTO_REGRESSION_METHOD = "pi_model"
+AUTO_MULTILABEL_METHOD = "pseudo_label"
+
+
+def resolve_method(name, loss_name, n_outputs):
+    """The method ``semi_supervised=name`` runs; raises for a graph fit it cannot run.
+
+    Parameters
+    ----------
+    name : str
+        The estimator's ``semi_supervised`` (not None).
+    loss_name : str
+    n_outputs : int
+        Columns of the encoded targets.
+
+    Returns
+    -------
+    method : str
+
+    Examples
+    --------
+    >>> from skann.semi_supervised._methods import resolve_method
+    >>> resolve_method("auto", "log_loss", 10)
+    'graph'
+    >>> resolve_method("auto", "squared_error", 1)
+    'pi_model'
+    """
+    multilabel = loss_name == "binary_log_loss" and n_outputs > 1
+    if name == AUTO:
+        if multilabel:
+            return AUTO_MULTILABEL_METHOD
+        return AUTO_REGRESSION_METHOD if loss_name not in ("log_loss", "binary_log_loss") else GRAPH
+    if name == GRAPH:
+        if multilabel:
+            raise ValueError(
+                "semi_supervised='graph' learns one class per row; multilabel targets need "
+                "another method (e.g. semi_supervised='pseudo_label' or 'auto')."
+            )
+        if loss_name not in GRAPH_LOSSES:
+            raise ValueError(
+                f"semi_supervised='graph' trains with the losses {GRAPH_LOSSES}, not "
+                f"loss={loss_name!r}."
+            )
+    return name
+
+
+def graph_epochs(max_iter, steps_per_epoch):
+    """Epochs of a graph-aware fit: about ``GRAPH_STEPS`` steps, at most ``max_iter`` epochs."""
+    return int(min(max_iter, max(1, -(-GRAPH_STEPS // max(steps_per_epoch, 1)))))
+
+
+def graph_consistency(
+    params, network, loss, state, labelled_plan, X, unlabelled_rows, random_state,
+    judge=None, judge_evaluate=None, incremental=False,
+):
+    """The plan, objective, hooks and epochs of a graph-aware fit or partial_fit.
+
+    The neighbour graph, the soft targets and the perturbation radius are
+    read from the call's rows: every row of a ``fit``, or the batch's own
+    rows in ``partial_fit`` (a stream has no global graph). Steps done so far
+    (the ramp-up) live in ``state``, which successive ``partial_fit`` calls
+    continue and a ``fit`` starts anew.
+
+    Parameters
+    ----------
+    params : dict
+        The estimator's parameters.
+    network : Network
+    loss : Loss
+    state : dict or None
+        The semi-supervised state of the previous calls.
+    labelled_plan : MinibatchPlan
+        The labelled rows (positions in the labelled rows; targets encoded,
+        class weights in ``sample_weight``).
+    X : {ndarray, sparse matrix}
+        Every row of the call.
+    unlabelled_rows : ndarray of int
+        Positions of the unlabelled rows in ``X``; the others, in order, are
+        ``labelled_plan``'s rows.
+    random_state : RandomState
+    judge : HeldOutJudge, default=None
+        Its held-out labelled rows train as unlabelled rows; it judges the
+        network on their labels (with ``judge_evaluate``) at the end.
+    judge_evaluate : callable, default=None
+    incremental : bool, default=False
+        ``partial_fit``: one epoch, the ramp-up spread over ``max_iter`` calls.
+
+    Returns
+    -------
+    plan : GraphPlan
+    objective : GraphObjective
+    hooks : list of Hook
+    state : dict
+    n_epochs : int
+    """
+    if state is None or not incremental or "graph_steps" not in state:
+        state = dict(state or {}, graph_steps={"steps": 0})
+    labelled = np.setdiff1d(np.arange(X.shape[0]), unlabelled_rows)
+    positions = labelled_plan.rows
+    hooks = []
+    if judge is not None:
+        judge.evaluate = judge_evaluate
+        positions = np.setdiff1d(positions, judge.positions)
+        hooks.append(judge)
+    Y = np.zeros((X.shape[0], labelled_plan.Y.shape[1]), dtype=labelled_plan.Y.dtype)
+    Y[labelled] = labelled_plan.Y
+    weight = None
+    if labelled_plan.sample_weight is not None:
+        weight = np.ones(X.shape[0])
+        weight[labelled] = labelled_plan.sample_weight
+    steps_per_epoch = -(-X.shape[0] // min(UNLABELLED_BATCH, X.shape[0]))
+    n_epochs = 1 if incremental else graph_epochs(params["max_iter"], steps_per_epoch)
+    plan, objective = graph_training(
+        X, Y, labelled[positions], loss, params["max_iter"] if incremental else n_epochs,
+        random_state, network.dtype, weight_decay=params["alpha"], progress=state["graph_steps"],
+        sample_weight=weight,
+    )
+    return plan, objective, hooks, state, n_epochs
