@@ -205,11 +205,6 @@ def test_objective_gradient_matches_finite_differences():
     np.testing.assert_allclose(net.grads, numerical_gradient(reference, net.params), rtol=1e-5, atol=1e-8)
 
 
-def test_objective_needs_a_softmax_output():
-    with pytest.raises(ValueError, match="softmax"):
-        GraphObjective(get_loss("binary_log_loss"), 0.0, None)
-
-
 # ----------------------------------------------------------------------
 # Virtual adversarial rows
 # ----------------------------------------------------------------------

@@ -123,6 +123,12 @@ def graph_consistency(
     state : dict
     n_epochs : int
     """
+    if len(labelled_plan.rows) == 0:
+        raise ValueError(
+            "semi_supervised='graph' needs labelled rows in every call; every row of this one is "
+            "unlabelled. Streams with batches of unlabelled rows only can use "
+            "semi_supervised='pseudo_label'."
+        )
     if state is None or not incremental or "graph_steps" not in state:
         state = dict(state or {}, graph_steps={"steps": 0})
     labelled = np.setdiff1d(np.arange(X.shape[0]), unlabelled_rows)
