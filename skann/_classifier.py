@@ -34,9 +34,20 @@ if TYPE_CHECKING:
     parameters=insert_before(MLP_PARAMETERS, "dtype :", CLASS_WEIGHT_PARAMETER),
     attributes=MLP_ATTRIBUTES,
     semi_supervised_parameters=SEMI_SUPERVISED_PARAMETERS.format(
-        methods='{"labelled_only", "pseudo_label", "entropy", "pi_model"}',
+        methods='{"auto", "graph", "labelled_only", "pseudo_label", "entropy", "pi_model"}',
         method_list=(
-            '"labelled_only": the baseline, the labelled samples alone (the\n'
+            '"auto": the method the library recommends for the target ("graph";\n'
+            '        "pseudo_label" for multilabel targets);\n'
+            '        "graph": graph-aware consistency, for tables and images alike:\n'
+            "        LabelSpreading's soft targets, agreement with a nearest\n"
+            "        neighbour, virtual adversarial smoothness and confident,\n"
+            "        balanced predictions (runs about 1,000 steps, at most\n"
+            "        ``max_iter`` epochs; adam runs at 5x ``learning_rate_init`` with a cosine\n"
+            "        decay; ``alpha`` is its L2 strength per step and\n"
+            "        ``unsupervised_weight`` scales its terms; in ``partial_fit``\n"
+            "        each call's own rows make the graph, and every call needs\n"
+            "        labelled rows; unlabelled rows all weigh 1);\n"
+            '        "labelled_only": the baseline, the labelled samples alone (the\n'
             "        unlabelled ones are accepted and ignored; any solver);\n"
             '        "pseudo_label": the mean teacher\'s confident predictions on a\n'
             "        weakly perturbed view are targets for a strongly perturbed view\n"

@@ -33,9 +33,13 @@ if TYPE_CHECKING:
     parameters=MLP_PARAMETERS,
     attributes=MLP_ATTRIBUTES,
     semi_supervised_parameters=SEMI_SUPERVISED_PARAMETERS.format(
-        methods='{"labelled_only", "pi_model"}',
+        methods='{"auto", "graph", "labelled_only", "pi_model"}',
         method_list=(
-            '"labelled_only": the baseline, the labelled samples alone (the\n'
+            '"auto": the method the library recommends ("pi_model");\n'
+            '        "graph": agreement with a nearest neighbour and virtual\n'
+            "        adversarial smoothness (see ``MLPClassifier``; about 1,000\n"
+            "        steps, at most ``max_iter`` epochs);\n"
+            '        "labelled_only": the baseline, the labelled samples alone (the\n'
             "        unlabelled ones are accepted and ignored; any solver);\n"
             '        "pi_model": the network\'s predictions on a strongly perturbed\n'
             "        view must match a mean teacher's on another view (Π-model)."

@@ -44,6 +44,8 @@ ESTIMATORS = [
     # unlabelled (documented), so the classifier names another marker.
     MLPClassifier(semi_supervised="pseudo_label", unlabelled_marker=-99),
     MLPRegressor(semi_supervised="pi_model"),
+    MLPClassifier(semi_supervised="graph", unlabelled_marker=-99),
+    MLPRegressor(semi_supervised="auto"),
 ]
 
 

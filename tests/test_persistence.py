@@ -171,7 +171,7 @@ def configurations():
             [],
         ),
     )
-    for method in ("pseudo_label", "entropy", "pi_model"):
+    for method in ("pseudo_label", "entropy", "pi_model", "graph"):
         builds[f"classifier_{method}"] = fitted(
             MLPClassifier(semi_supervised=method, **small), X_clf, _partly_labelled(y_clf)
         )

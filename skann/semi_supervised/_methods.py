@@ -10,7 +10,7 @@ consistency methods.
 
 import numpy as np
 
-from ._graph_training import GRAPH_LOSSES, UNLABELLED_BATCH, graph_training
+from ._graph_training import GRAPH_LOSSES, UNLABELLED_BATCH, TermWeights, graph_training
 from ._objectives import AUTO, GRAPH
 
 __all__ = ["AUTO", "GRAPH", "GRAPH_LEARNING_RATE_GAIN", "GRAPH_STEPS", "graph_consistency", "resolve_method"]
@@ -148,7 +148,8 @@ def graph_consistency(
     n_epochs = 1 if incremental else graph_epochs(params["max_iter"], steps_per_epoch)
     plan, objective = graph_training(
         X, Y, labelled[positions], loss, params["max_iter"] if incremental else n_epochs,
-        random_state, network.dtype, weight_decay=params["alpha"], progress=state["graph_steps"],
+        random_state, network.dtype, weight_decay=params["alpha"],
+        weights=TermWeights().scaled(params["unsupervised_weight"], 1.0), progress=state["graph_steps"],
         sample_weight=weight,
     )
     return plan, objective, hooks, state, n_epochs
