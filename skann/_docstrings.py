@@ -246,6 +246,12 @@ loss_ : float
         ``"beta"`` for BatchNorm and LayerNorm, and BatchNorm's running
         statistics ``"moving_mean"`` and ``"moving_var"``.
 
+    network_ : skann.nn.Network
+        The fitted network of the engine (:doc:`/engine`): its layers,
+        flat parameter buffers and ``output(X, stop=k)``, which gives the
+        output of the first ``k`` layers (e.g. a Conv2D layer's feature
+        maps, as in the gallery's ConvNet example).
+
     n_features_in_ : int
         Number of features seen during fit.
 
