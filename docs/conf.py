@@ -92,7 +92,12 @@ html_theme_options = {
     "header_links_before_dropdown": 7,
     "show_nav_level": 1,
     "navigation_depth": 2,
-    "secondary_sidebar_items": {"**": ["page-toc", "sourcelink"], "auto_examples/*": []},
+    # Gallery pages give their width to code and output, not to a page TOC.
+    "secondary_sidebar_items": {
+        "**": ["page-toc", "sourcelink"],
+        **{f"auto_examples/{name[:-3]}": [] for name in os.listdir(
+            os.path.join(os.path.dirname(__file__), "..", "examples")) if name.endswith(".py")},
+    },
 }
 # Pages with nothing below them get no left sidebar (it would show an empty
 # "Section Navigation"); the user guide, the API reference and the gallery
