@@ -69,7 +69,8 @@ def _data_docstring(app, what, name, obj, options, lines):
         from sphinx.pycode import ModuleAnalyzer
 
         comment = ModuleAnalyzer.for_module("skann._persistence").find_attr_docs()
-        lines[:] = list(comment[("", "SKOPS_TRUSTED_TYPES")])
+        lines[:] = ["The skann types a saved model may contain, to trust when loading it with skops.", ""]
+        lines += list(comment[("", "SKOPS_TRUSTED_TYPES")])
         lines += ["", "The types, one fully qualified name each:", ""]
         lines += [f"- ``{name}``" for name in obj]
 
@@ -93,8 +94,13 @@ html_theme_options = {
     "show_nav_level": 1,
     "navigation_depth": 2,
     # Gallery pages give their width to code and output, not to a page TOC.
+    # The search field beside six links wrapped the top bar: an icon instead.
+    "navbar_persistent": ["search-button"],
     "secondary_sidebar_items": {
         "**": ["page-toc", "sourcelink"],
+        # Wide tables (the comparison, the API summaries) need the room.
+        "index": [],
+        "api": [],
         **{f"auto_examples/{name[:-3]}": [] for name in os.listdir(
             os.path.join(os.path.dirname(__file__), "..", "examples")) if name.endswith(".py")},
     },

@@ -52,19 +52,19 @@ stopping.fit(X_train, y_train, X_val=X_val, y_val=y_val)
 for name, model in [("recording only", watching), ("early stopping", stopping)]:
     restored = [r["epoch"] for r in model.history_ if r.get("restored")]
     best_val = min(r["val_loss"] for r in model.history_)
+    print(f"{name}: {model.n_iter_} epochs, restored epoch {restored or None}")
     print(
-        f"{name:>15}: {model.n_iter_:3d} epochs, restored epoch {restored or None}, "
-        f"lowest validation loss {best_val:.3f}, final validation loss "
-        f"{model.history_[-1]['val_loss']:.3f}, test accuracy {model.score(X_test, y_test):.3f}"
+        f"    validation loss: lowest {best_val:.3f}, final {model.history_[-1]['val_loss']:.3f}; "
+        f"test accuracy {model.score(X_test, y_test):.3f}"
     )
 
 # %%
 # One record per epoch
 # --------------------
 # ``history_`` is a list of dicts (``pandas.DataFrame(model.history_)`` makes
-# a table of it).
+# a table of it); here its first three records, rounded.
 for record in stopping.history_[:3]:
-    print(record)
+    print({key: round(value, 4) if isinstance(value, float) else value for key, value in record.items()})
 
 # %%
 # The curves
