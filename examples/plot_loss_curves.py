@@ -62,9 +62,10 @@ for name, model in [("recording only", watching), ("early stopping", stopping)]:
 # One record per epoch
 # --------------------
 # ``history_`` is a list of dicts (``pandas.DataFrame(model.history_)`` makes
-# a table of it); here its first three records, rounded.
+# a table of it). Each record also holds ``learning_rate``, ``samples`` and
+# ``seconds``; here the first three records' epoch and losses, rounded.
 for record in stopping.history_[:3]:
-    print({key: round(value, 4) if isinstance(value, float) else value for key, value in record.items()})
+    print({key: round(record[key], 4) for key in ("epoch", "loss", "val_loss", "val_score")})
 
 # %%
 # The curves
