@@ -247,10 +247,10 @@ loss_ : float
         statistics ``"moving_mean"`` and ``"moving_var"``.
 
     network_ : skann.nn.Network
-        The fitted network of the engine (:doc:`/engine`): its layers,
-        flat parameter buffers and ``output(X, stop=k)``, which gives the
-        output of the first ``k`` layers (e.g. a Conv2D layer's feature
-        maps, as in the gallery's ConvNet example).
+        The fitted network of the engine (:class:`skann.nn.Network`): its
+        layers, flat parameter buffers, and ``output(X, stop=k)``, the
+        output of the first ``k`` layers, such as a Conv2D layer's feature
+        maps.
 
     n_features_in_ : int
         Number of features seen during fit.
