@@ -8,10 +8,9 @@ images with :class:`skann.MLPClassifier` and look inside it: the 32 3x3
 filters of its first ``Conv2D`` layer, and the feature maps they give for
 one digit.
 
-Needs matplotlib (``pip install skann[plot]``). Run
-``python examples/plot_convnet_filters.py``; it writes
-``convnet_filters.png`` and ``convnet_feature_maps.png`` in the working
-directory (about 10 s).
+Needs matplotlib (``pip install "skann[plot]"``). Run
+``python examples/plot_convnet_filters.py`` (about 10 s); it shows the two
+figures and writes no file.
 """
 
 # %%
@@ -25,17 +24,14 @@ directory (about 10 s).
 # ``ConvergenceWarning`` that says so.
 import warnings
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+from sklearn.datasets import load_digits
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import train_test_split
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from sklearn.datasets import load_digits  # noqa: E402
-from sklearn.exceptions import ConvergenceWarning  # noqa: E402
-from sklearn.model_selection import train_test_split  # noqa: E402
-
-from skann import MLPClassifier  # noqa: E402
-from skann.layers import Conv2D, Dense, Dropout, Flatten, MaxPool2D  # noqa: E402
+from skann import MLPClassifier
+from skann.layers import Conv2D, Dense, Dropout, Flatten, MaxPool2D
 
 warnings.simplefilter("ignore", ConvergenceWarning)
 X, y = load_digits(return_X_y=True)
@@ -73,7 +69,7 @@ for channel, ax in enumerate(axes.ravel()):
     ax.set_title(str(channel), fontsize=8)
     ax.axis("off")
 fig.suptitle("First Conv2D layer: 32 filters of 3x3 pixels")
-fig.savefig("convnet_filters.png", dpi=100, bbox_inches="tight")
+plt.show()
 
 # %%
 # Feature maps for one digit
@@ -94,7 +90,7 @@ for row in range(4):
         axes[row, column + 1].set_title(str(channel), fontsize=8)
 axes[0, 0].set_title(f"digit {y_test[0]}", fontsize=8)
 fig.suptitle("Feature maps of the first layer for one test digit (left)")
-fig.savefig("convnet_feature_maps.png", dpi=100, bbox_inches="tight")
+plt.show()
 
 # %%
 # What the pictures show

@@ -10,9 +10,9 @@ network: the mean teacher's confident predictions on lightly perturbed
 digits become targets for strongly perturbed ones. Test accuracy is measured
 after every batch.
 
-Needs matplotlib (``pip install skann[plot]``). Run
-``python examples/plot_improving_stream.py``; it writes
-``improving_stream.png`` in the working directory (a few seconds).
+Needs matplotlib (``pip install "skann[plot]"``). Run
+``python examples/plot_improving_stream.py`` (a few seconds); it shows the
+figure and writes no file.
 """
 
 # %%
@@ -22,16 +22,13 @@ Needs matplotlib (``pip install skann[plot]``). Run
 # will arrive later, unlabelled. ``batch_size=32`` gives each streamed batch
 # of 256 digits 8 steps (with ``"auto"``, 96 unlabelled rows per step, it
 # would be 3).
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+from sklearn.datasets import load_digits
+from sklearn.model_selection import train_test_split
+from sklearn.preprocessing import StandardScaler
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from sklearn.datasets import load_digits  # noqa: E402
-from sklearn.model_selection import train_test_split  # noqa: E402
-from sklearn.preprocessing import StandardScaler  # noqa: E402
-
-from skann import MLPClassifier  # noqa: E402
+from skann import MLPClassifier
 
 X, y = load_digits(return_X_y=True)
 X_train, X_test, y_train, y_test = train_test_split(
@@ -65,8 +62,11 @@ for batch in range(60):
 # %%
 # Accuracy after each batch
 # -------------------------
-# Measured (seed 0, one run): 0.828 after the fit, about 0.87 after 60
-# batches; over seeds 0-4 the gain after 60 batches was +3 to +8 points.
+# With ``random_state=0`` (the run printed above): 0.824 after the fit,
+# 0.876 after 60 batches. Rerunning this script with the model's
+# ``random_state`` and the stream's seed both set to 1, 2, 3 and 4 gave
+# gains of +2.8 to +7.8 points after 60 batches (0.798 -> 0.859 at worst
+# start, 0.826 -> 0.854 at smallest gain).
 # The curve is noisy from batch to batch (a constant learning rate, and no
 # label in the batches to anchor them) but its trend is up.
 fig, ax = plt.subplots(figsize=(6, 3.5))
@@ -76,4 +76,4 @@ ax.set_xlabel("unlabelled batches seen (256 digits each)")
 ax.set_ylabel("test accuracy")
 ax.legend(loc="lower right")
 fig.tight_layout()
-fig.savefig("improving_stream.png")
+plt.show()

@@ -620,7 +620,9 @@ class BaseNetwork(
 
     @property
     def network_(self):
-        """The fitted network (:class:`skann.nn.Network`)."""
+        """The fitted network of the engine (:class:`skann.nn.Network`): its
+        layers, flat parameter buffers, and ``output(X, stop=k)``, the output
+        of the first ``k`` layers, such as a Conv2D layer's feature maps."""
         try:
             return self.__dict__["_inference"][0]
         except KeyError:

@@ -246,6 +246,12 @@ loss_ : float
         ``"beta"`` for BatchNorm and LayerNorm, and BatchNorm's running
         statistics ``"moving_mean"`` and ``"moving_var"``.
 
+    network_ : skann.nn.Network
+        The fitted network of the engine (:class:`skann.nn.Network`): its
+        layers, flat parameter buffers, and ``output(X, stop=k)``, the
+        output of the first ``k`` layers, such as a Conv2D layer's feature
+        maps.
+
     n_features_in_ : int
         Number of features seen during fit.
 

@@ -48,3 +48,26 @@ def test_the_page_is_the_one_autosummary_writes():
 def test_docs_version(monkeypatch, version, expected):
     monkeypatch.setattr(skann, "__version__", version)
     assert docs_version() == expected
+
+
+def test_docs_url_is_configurable(monkeypatch):
+    estimator = MLPClassifier()
+    monkeypatch.setenv("SKANN_DOCS_URL", "file:///srv/skann-docs/")
+    assert estimator._get_doc_link() == "file:///srv/skann-docs/generated/skann.MLPClassifier.html"
+    monkeypatch.setenv("SKANN_DOCS_URL", "https://mirror.example/skann/{version}")
+    assert estimator._get_doc_link() == f"https://mirror.example/skann/{docs_version()}/generated/skann.MLPClassifier.html"
+    monkeypatch.delenv("SKANN_DOCS_URL")
+    # sklearn's pattern: one instance's template overrides the default.
+    estimator._doc_link_template = "https://example.org/{estimator_name}.html"
+    assert estimator._get_doc_link() == "https://example.org/MLPClassifier.html"
+    assert MLPClassifier()._get_doc_link().startswith("https://skann.readthedocs.io/en/")
+
+
+def test_parameter_links_match_the_rendered_text():
+    # The links' text fragments quote the docstring's type line with straight
+    # quotes; Sphinx's smartquotes would render them curly and the fragment
+    # would not match, so docs/conf.py turns smartquotes off.
+    conf = (Path(__file__).parents[1] / "docs" / "conf.py").read_text()
+    assert re.search(r"^smartquotes = False$", conf, re.MULTILINE)
+    html = MLPClassifier()._repr_html_()
+    assert "#:~:text=activation,-%7B%22identity%22" in html
