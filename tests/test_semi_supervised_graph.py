@@ -281,3 +281,18 @@ def test_graph_training_beats_the_labels_alone_on_the_moons():
     graph, _ = _fit_moons(600, True)
     supervised, _ = _fit_moons(600, False)
     assert graph > supervised + 0.02
+
+
+def test_one_neighbour_search_gives_the_graph_and_label_spreadings_connectivity():
+    """LabelSpreading spreads over the graph's own search: the same soft targets
+    as its own kNN search, without searching twice."""
+    X, Y = _data(60, seed=4)
+    labels = np.full(60, -1)
+    labels[:12] = Y[:12].argmax(axis=1)
+    indices, distances, connectivity = neighbour_graph(X, n_neighbors=5, connectivity_neighbors=7)
+    np.testing.assert_array_equal(indices, neighbour_graph(X, n_neighbors=5)[0])
+    assert connectivity.shape == (60, 60) and np.all(connectivity.sum(axis=1) == 7)
+    assert np.all(connectivity.diagonal() == 1)
+    np.testing.assert_allclose(
+        spreading_targets(X, labels, 3, connectivity=connectivity), spreading_targets(X, labels, 3), atol=1e-12
+    )

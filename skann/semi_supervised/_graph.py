@@ -11,6 +11,7 @@ arrays.
 import warnings
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.neighbors import NearestNeighbors
 from sklearn.semi_supervised import LabelSpreading
 
@@ -27,7 +28,7 @@ SPREADING_ALPHA = 0.2
 RADIUS_FRACTION = 0.5
 
 
-def neighbour_graph(X, n_neighbors=N_NEIGHBOURS):
+def neighbour_graph(X, n_neighbors=N_NEIGHBOURS, connectivity_neighbors=None):
     """Each row's nearest other rows, by Euclidean distance.
 
     Parameters
@@ -38,9 +39,19 @@ def neighbour_graph(X, n_neighbors=N_NEIGHBOURS):
 
     Returns
     -------
+    connectivity_neighbors : int, default=None
+        Also return the connectivity matrix of each row's
+        ``connectivity_neighbors`` nearest rows, the row itself among them
+        (what ``LabelSpreading(kernel="knn")`` builds), from the same search.
+
+    Returns
+    -------
     indices : ndarray of shape (n_samples, n_neighbors)
         Row indices of the neighbours, nearest first; never the row itself.
     distances : ndarray of shape (n_samples, n_neighbors)
+    connectivity : sparse matrix of shape (n_samples, n_samples)
+        Only with ``connectivity_neighbors``: 1 where a row's search found
+        another (or itself), 0 elsewhere.
 
     Notes
     -----
@@ -62,15 +73,26 @@ def neighbour_graph(X, n_neighbors=N_NEIGHBOURS):
             "Fit on more rows, or choose another semi_supervised method."
         )
     n_neighbors = min(int(n_neighbors), n_samples - 1)
-    distances, indices = NearestNeighbors(n_neighbors=n_neighbors + 1).fit(X).kneighbors(X)
+    n_search = min(max(n_neighbors + 1, connectivity_neighbors or 0), n_samples)
+    distances, indices = NearestNeighbors(n_neighbors=n_search).fit(X).kneighbors(X)
     # Each row's own entry goes last (with duplicates it need not come
-    # first, or at all), then the last column is dropped.
+    # first, or at all), then the columns beyond n_neighbors are dropped.
     own = indices == np.arange(n_samples)[:, None]
     order = np.argsort(own, axis=1, kind="stable")[:, :n_neighbors]
-    return np.take_along_axis(indices, order, axis=1), np.take_along_axis(distances, order, axis=1)
+    graph = np.take_along_axis(indices, order, axis=1), np.take_along_axis(distances, order, axis=1)
+    if connectivity_neighbors is None:
+        return graph
+    found = indices[:, : min(int(connectivity_neighbors), n_samples)]
+    connectivity = sp.csr_matrix(
+        (np.ones(found.size), found.ravel(), np.arange(0, found.size + 1, found.shape[1])),
+        shape=(n_samples, n_samples),
+    )
+    return (*graph, connectivity)
 
 
-def spreading_targets(X, labels, n_classes, n_neighbors=SPREADING_NEIGHBOURS, alpha=SPREADING_ALPHA):
+def spreading_targets(
+    X, labels, n_classes, n_neighbors=SPREADING_NEIGHBOURS, alpha=SPREADING_ALPHA, connectivity=None
+):
     """LabelSpreading's class distribution of every row, as soft targets.
 
     Parameters
@@ -84,6 +106,10 @@ def spreading_targets(X, labels, n_classes, n_neighbors=SPREADING_NEIGHBOURS, al
     n_neighbors : int, default=7
     alpha : float, default=0.2
         As ``LabelSpreading(kernel="knn")``.
+    connectivity : sparse matrix of shape (n_samples, n_samples), default=None
+        The kNN connectivity of the rows, if already searched (from
+        :func:`neighbour_graph`): LabelSpreading then spreads over it
+        instead of searching the neighbours again.
 
     Returns
     -------
@@ -105,9 +131,10 @@ def spreading_targets(X, labels, n_classes, n_neighbors=SPREADING_NEIGHBOURS, al
     if not labelled.any():
         raise ValueError("spreading_targets needs at least one labelled row (label >= 0).")
     prior = np.bincount(labels[labelled], minlength=n_classes) / labelled.sum()
-    spreading = LabelSpreading(
-        kernel="knn", n_neighbors=min(int(n_neighbors), X.shape[0] - 1), alpha=alpha
-    )
+    if connectivity is None:
+        spreading = LabelSpreading(kernel="knn", n_neighbors=min(int(n_neighbors), X.shape[0] - 1), alpha=alpha)
+    else:
+        spreading = LabelSpreading(kernel=_Precomputed(connectivity), alpha=alpha)
     with warnings.catch_warnings():
         # Rows the graph does not reach divide 0 by 0: mended below.
         warnings.simplefilter("ignore", RuntimeWarning)
@@ -151,3 +178,13 @@ def perturbation_radius(distances, fraction=RADIUS_FRACTION):
             "median distance between neighbouring rows, would be 0. Remove duplicate rows."
         )
     return float(fraction * np.median(nearest))
+
+
+class _Precomputed:
+    """A LabelSpreading kernel that returns an affinity matrix computed beforehand."""
+
+    def __init__(self, affinity):
+        self.affinity = affinity
+
+    def __call__(self, X, Y):
+        return self.affinity

@@ -15,7 +15,7 @@ from plain arrays.
 import numpy as np
 import scipy.sparse as sp
 
-from ._graph import neighbour_graph, perturbation_radius, spreading_targets
+from ._graph import SPREADING_NEIGHBOURS, neighbour_graph, perturbation_radius, spreading_targets
 from ._vat import VirtualAdversarial
 
 __all__ = [
@@ -410,13 +410,13 @@ def graph_training(
             "another method (e.g. semi_supervised='pseudo_label')."
         )
     labelled_rows = np.asarray(labelled_rows)
-    neighbours, distances = neighbour_graph(X)
+    neighbours, distances, connectivity = neighbour_graph(X, connectivity_neighbors=SPREADING_NEIGHBOURS)
     targets = None
     if loss.name != "squared_error":
         labels = np.full(X.shape[0], -1)
         labelled_Y = Y[labelled_rows]
         labels[labelled_rows] = labelled_Y[:, 0] > 0.5 if Y.shape[1] == 1 else labelled_Y.argmax(axis=1)
-        targets = spreading_targets(X, labels, max(Y.shape[1], 2))
+        targets = spreading_targets(X, labels, max(Y.shape[1], 2), connectivity=connectivity)
     rng = np.random.default_rng(random_state.randint(np.iinfo(np.int32).max))
     objective.adversarial = VirtualAdversarial(perturbation_radius(distances), loss.output, rng)
     plan = GraphPlan(
