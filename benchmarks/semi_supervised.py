@@ -249,9 +249,10 @@ def scaling(n_rows=100_000, n_features=50, n_labels=1_000, seed=0):
     from skann.semi_supervised._graph import SPREADING_NEIGHBOURS, neighbour_graph, spreading_targets
 
     X, y = make_classification(
-        n_rows, n_features, n_informative=20, n_classes=5, n_clusters_per_class=2, random_state=seed
+        n_rows + n_rows // 4, n_features, n_informative=20, n_classes=5, n_clusters_per_class=2,
+        random_state=seed,
     )
-    X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.2, random_state=seed)
+    X_train, X_test, y_train, y_test = train_test_split(X, y, train_size=n_rows, random_state=seed)
     scaler = StandardScaler().fit(X_train)
     X_train, X_test = scaler.transform(X_train), scaler.transform(X_test)
     labelled = np.random.RandomState(seed).choice(len(y_train), n_labels, replace=False)
