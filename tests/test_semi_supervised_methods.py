@@ -141,13 +141,14 @@ def test_uniform_sample_weights_change_nothing():
     assert not np.allclose(skewed_model.predict_proba(X), plain.predict_proba(X))
 
 
-def test_the_guards_held_out_labels_never_train_the_graph_method():
-    """The judge's rows train as unlabelled rows: their labels are not among the
-    labelled rows of the plan, nor among LabelSpreading's seeds."""
+def test_the_guards_held_out_labels_train_only_after_the_judge():
+    """The judge's rows train as unlabelled rows until it has judged the network
+    (a quarter of the epochs), then as labelled rows; the soft targets spread
+    from them only then."""
 
     class Judge:
         positions = np.array([1, 3])
-        evaluate = None
+        evaluate = at_epoch = None
 
     rng = np.random.RandomState(0)
     X = rng.normal(size=(40, 3))
@@ -156,22 +157,52 @@ def test_the_guards_held_out_labels_never_train_the_graph_method():
     labelled_plan.rows, labelled_plan.sample_weight = np.arange(10), None
     labelled_plan.Y = (np.arange(10) % 2).astype(float)[:, None]
     net = MLPClassifier(max_iter=1, **FAST).fit(X[:10], np.arange(10) % 2).network_
-    params = dict(max_iter=10, alpha=1e-4)
     judge = Judge()
-    plan, _, hooks, state, _ = graph_consistency(
-        params, net, get_loss("binary_log_loss"), None, labelled_plan, X, unlabelled,
-        np.random.RandomState(0), judge, "evaluate",
+    plan, _, hooks, state, n_epochs = graph_consistency(
+        dict(max_iter=200, alpha=1e-4, unsupervised_weight=1.0), net, get_loss("binary_log_loss"), None,
+        labelled_plan, X, unlabelled, np.random.RandomState(0), judge, "evaluate",
     )
     assert isinstance(plan, GraphPlan) and hooks == [judge] and judge.evaluate == "evaluate"
+    assert n_epochs == 200 and judge.at_epoch == plan.join_epoch == 50
     assert sorted(plan.labelled_rows) == [0, 2, 4, 5, 6, 7, 8, 9]
-    assert state["graph_steps"] == {"steps": 0}
+    early_targets = plan.targets.copy()
+    for _ in range(50):
+        list(plan.batches())
+        assert 1 not in plan.labelled_rows
+    list(plan.batches())
+    assert sorted(plan.labelled_rows) == list(range(10))
+    assert not np.allclose(plan.targets, early_targets)
+    assert state["graph_steps"]["steps"] == 51
+
+
+def test_a_failing_judge_stops_the_graph_fit_and_falls_back(monkeypatch):
+    """A judge that fails at a quarter of the epochs ends the semi-supervised
+    phase there; the model is then the labelled rows' alone."""
+    from skann.semi_supervised import HeldOutJudge
+
+    judged = []
+    original = HeldOutJudge._judge
+
+    def failing(self, network):
+        judged.append(self._epochs)
+        original(self, network)
+        self.passed = False
+        return False
+
+    monkeypatch.setattr(HeldOutJudge, "_judge", failing)
+    X_train, X_test, y_partial, y_test = _split(load_digits, 200)
+    model = MLPClassifier(semi_supervised="graph", random_state=0).fit(X_train, y_partial)
+    alone = MLPClassifier(semi_supervised="labelled_only", random_state=0).fit(X_train, y_partial)
+    assert judged == [25] and not model.used_unlabelled_  # 100 epochs on 1,257 rows
+    np.testing.assert_allclose(model.predict_proba(X_test), alone.predict_proba(X_test), atol=1e-12)
 
 
 def test_guard_scores_are_reported_and_the_fallback_can_run():
     X_train, _, y_partial, _ = _split(load_digits, 200)
     model = MLPClassifier(semi_supervised="graph", random_state=0).fit(X_train, y_partial)
     assert set(model.guard_scores_) == {"supervised", "semi_supervised"}
-    assert model.used_unlabelled_ == (model.guard_scores_["semi_supervised"] >= model.guard_scores_["supervised"] - 1 / 40 - 1e-12)
+    margin = 1 / 40 + 1e-12  # one of the 40 held-out rows
+    assert model.used_unlabelled_ == (model.guard_scores_["semi_supervised"] >= model.guard_scores_["supervised"] - margin)
 
 
 def test_partial_fit_stream_uses_each_batchs_own_graph_and_continues_the_rampup():

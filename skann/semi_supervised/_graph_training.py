@@ -110,11 +110,19 @@ class GraphPlan:
     dtype : dtype
         Compute dtype.
     labelled_batch, unlabelled_batch : int, default=64, 128
+    late_rows : ndarray of int, default=None
+        Labelled rows that join ``labelled_rows`` from epoch
+        ``join_epoch + 1`` on (the guard's held-out rows, once judged).
+    join_epoch : int, default=None
+    retarget : callable, default=None
+        ``retarget(labelled_rows) -> targets``: the soft targets spread from
+        the labelled rows once the late rows have joined.
     """
 
     def __init__(
         self, X, Y, sample_weight, labelled_rows, neighbours, targets, total_epochs, weights, progress,
         random_state, dtype, labelled_batch=LABELLED_BATCH, unlabelled_batch=UNLABELLED_BATCH,
+        late_rows=None, join_epoch=None, retarget=None,
     ):
         if len(labelled_rows) == 0:
             raise ValueError(
@@ -126,11 +134,18 @@ class GraphPlan:
         self.neighbours, self.targets = neighbours, targets
         self.weights, self.progress = weights, progress
         self.random_state, self.dtype = random_state, np.dtype(dtype)
-        self.labelled_batch = min(int(labelled_batch), len(self.labelled_rows))
+        self.max_labelled_batch = int(labelled_batch)
         self.unlabelled_batch = min(int(unlabelled_batch), X.shape[0])
         self.steps_per_epoch = -(-X.shape[0] // self.unlabelled_batch)
         self.total_steps = max(int(total_epochs), 1) * self.steps_per_epoch
-        self.prior = None if targets is None else class_prior(Y[self.labelled_rows])
+        self.late_rows, self.join_epoch, self.retarget, self.epochs = late_rows, join_epoch, retarget, 0
+        self._labelled(self.labelled_rows)
+
+    def _labelled(self, rows):
+        """Train on labelled rows ``rows`` from now on."""
+        self.labelled_rows = np.asarray(rows)
+        self.labelled_batch = min(self.max_labelled_batch, len(self.labelled_rows))
+        self.prior = None if self.targets is None else class_prior(self.Y[self.labelled_rows])
 
     @property
     def n_samples(self):
@@ -145,6 +160,11 @@ class GraphPlan:
 
     def batches(self):
         """Yield the epoch's :class:`GraphBatch` objects."""
+        if self.late_rows is not None and self.epochs == self.join_epoch:
+            self._labelled(np.union1d(self.labelled_rows, self.late_rows))
+            if self.retarget is not None and self.targets is not None:
+                self.targets = self.retarget(self.labelled_rows)
+        self.epochs += 1
         rng, n_steps = self.random_state, self.steps_per_epoch
         n_labelled, n_unlabelled = self.labelled_batch, self.unlabelled_batch
         unlabelled = np.resize(rng.permutation(self.X.shape[0]), n_steps * n_unlabelled)
@@ -365,7 +385,7 @@ class GraphObjective:
 
 def graph_training(
     X, Y, labelled_rows, loss, max_epochs, random_state, dtype, weight_decay=1e-4,
-    weights=None, progress=None, sample_weight=None,
+    weights=None, progress=None, sample_weight=None, late_rows=None, join_epoch=None,
 ):
     """The plan and objective of a graph-aware fit, from plain arrays.
 
@@ -397,6 +417,10 @@ def graph_training(
         Steps done, kept between calls (a new fit: None).
     sample_weight : ndarray of shape (n_samples,), default=None
         Weights of the labelled rows' loss.
+    late_rows, join_epoch : default=None
+        Labelled rows that train as labelled rows only after ``join_epoch``
+        epochs (unlabelled ones until then; the soft targets never see
+        their labels); see :class:`GraphPlan`.
 
     Returns
     -------
@@ -411,16 +435,21 @@ def graph_training(
         )
     labelled_rows = np.asarray(labelled_rows)
     neighbours, distances, connectivity = neighbour_graph(X, connectivity_neighbors=SPREADING_NEIGHBOURS)
-    targets = None
+    targets = retarget = None
     if loss.name != "squared_error":
-        labels = np.full(X.shape[0], -1)
-        labelled_Y = Y[labelled_rows]
-        labels[labelled_rows] = labelled_Y[:, 0] > 0.5 if Y.shape[1] == 1 else labelled_Y.argmax(axis=1)
-        targets = spreading_targets(X, labels, max(Y.shape[1], 2), connectivity=connectivity)
+
+        def retarget(rows):
+            labels = np.full(X.shape[0], -1)
+            labelled_Y = Y[rows]
+            labels[rows] = labelled_Y[:, 0] > 0.5 if Y.shape[1] == 1 else labelled_Y.argmax(axis=1)
+            return spreading_targets(X, labels, max(Y.shape[1], 2), connectivity=connectivity)
+
+        targets = retarget(labelled_rows)
     rng = np.random.default_rng(random_state.randint(np.iinfo(np.int32).max))
     objective.adversarial = VirtualAdversarial(perturbation_radius(distances), loss.output, rng)
     plan = GraphPlan(
         X, Y, sample_weight, labelled_rows, neighbours, targets, max_epochs, weights or TermWeights(),
         {"steps": 0} if progress is None else progress, random_state, dtype,
+        late_rows=late_rows, join_epoch=join_epoch, retarget=retarget,
     )
     return plan, objective

@@ -23,6 +23,9 @@ GRAPH_STEPS = 1_000
 # a cosine decay to 0 over the fit): its unsupervised terms keep the steps
 # small, and the fit has a fixed number of them.
 GRAPH_LEARNING_RATE_GAIN = 5.0
+# Share of a graph fit's epochs after which the guard judges the network;
+# its held-out labels then train as labels for the rest of the fit.
+GUARD_JUDGE_FRACTION = 0.25
 # semi_supervised="auto": the graph method for classes, tables and images
 # alike (on digits' ConvNet it beats the image views at a tenth of their
 # cost); the mean-teacher consistency of pi_model for regression and
@@ -133,10 +136,15 @@ def graph_consistency(
         state = dict(state or {}, graph_steps={"steps": 0})
     labelled = np.setdiff1d(np.arange(X.shape[0]), unlabelled_rows)
     positions = labelled_plan.rows
-    hooks = []
+    steps_per_epoch = -(-X.shape[0] // min(UNLABELLED_BATCH, X.shape[0]))
+    n_epochs = 1 if incremental else graph_epochs(params["max_iter"], steps_per_epoch)
+    hooks, late_rows, join_epoch = [], None, None
     if judge is not None:
+        # Judged halfway, then the held-out labels train as labels.
         judge.evaluate = judge_evaluate
+        judge.at_epoch = join_epoch = max(1, int(GUARD_JUDGE_FRACTION * n_epochs))
         positions = np.setdiff1d(positions, judge.positions)
+        late_rows = labelled[judge.positions]
         hooks.append(judge)
     Y = np.zeros((X.shape[0], labelled_plan.Y.shape[1]), dtype=labelled_plan.Y.dtype)
     Y[labelled] = labelled_plan.Y
@@ -144,12 +152,10 @@ def graph_consistency(
     if labelled_plan.sample_weight is not None:
         weight = np.ones(X.shape[0])
         weight[labelled] = labelled_plan.sample_weight
-    steps_per_epoch = -(-X.shape[0] // min(UNLABELLED_BATCH, X.shape[0]))
-    n_epochs = 1 if incremental else graph_epochs(params["max_iter"], steps_per_epoch)
     plan, objective = graph_training(
         X, Y, labelled[positions], loss, params["max_iter"] if incremental else n_epochs,
         random_state, network.dtype, weight_decay=params["alpha"],
         weights=TermWeights().scaled(params["unsupervised_weight"], 1.0), progress=state["graph_steps"],
-        sample_weight=weight,
+        sample_weight=weight, late_rows=late_rows, join_epoch=join_epoch,
     )
     return plan, objective, hooks, state, n_epochs
