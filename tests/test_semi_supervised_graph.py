@@ -6,13 +6,8 @@ from sklearn.datasets import make_moons
 
 from skann.nn import Adam, Cosine, Dense, MinibatchPlan, Network, SupervisedObjective, TrainingLoop, get_loss
 from skann.semi_supervised._graph import neighbour_graph, perturbation_radius, spreading_targets
-from skann.semi_supervised._graph_training import (
-    GraphObjective,
-    GraphPlan,
-    TermWeights,
-    graph_terms,
-    graph_training,
-)
+from skann.semi_supervised._graph_objective import GraphObjective, graph_terms
+from skann.semi_supervised._graph_training import GraphPlan, TermWeights, graph_training
 from skann.semi_supervised._vat import VirtualAdversarial
 
 from .nn._gradcheck import numerical_gradient
@@ -289,7 +284,7 @@ def test_one_neighbour_search_gives_the_graph_and_label_spreadings_connectivity(
     X, Y = _data(60, seed=4)
     labels = np.full(60, -1)
     labels[:12] = Y[:12].argmax(axis=1)
-    indices, distances, connectivity = neighbour_graph(X, n_neighbors=5, connectivity_neighbors=7)
+    indices, _, connectivity = neighbour_graph(X, n_neighbors=5, connectivity_neighbors=7)
     np.testing.assert_array_equal(indices, neighbour_graph(X, n_neighbors=5)[0])
     assert connectivity.shape == (60, 60) and np.all(connectivity.sum(axis=1) == 7)
     assert np.all(connectivity.diagonal() == 1)

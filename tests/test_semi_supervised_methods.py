@@ -13,7 +13,8 @@ from sklearn.semi_supervised import LabelSpreading
 
 from skann import MLPClassifier, MLPRegressor
 from skann.nn import get_loss
-from skann.semi_supervised._graph_training import GraphObjective, GraphPlan, TermWeights, divergence, graph_terms
+from skann.semi_supervised._graph_objective import GraphObjective, divergence, graph_terms
+from skann.semi_supervised._graph_training import GraphPlan, TermWeights
 from skann.semi_supervised._methods import graph_consistency, graph_epochs, resolve_method
 
 from .nn._gradcheck import numerical_gradient

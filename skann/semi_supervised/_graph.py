@@ -19,7 +19,7 @@ __all__ = ["neighbour_graph", "perturbation_radius", "spreading_targets"]
 
 # Neighbours of each row in the graph the consistency term samples from.
 N_NEIGHBOURS = 5
-# LabelSpreading's graph and clamping for the soft targets (issue 22's
+# LabelSpreading's graph and clamping for the soft targets (the method's
 # prototype; its defaults too, but stated here so sklearn cannot move them).
 SPREADING_NEIGHBOURS = 7
 SPREADING_ALPHA = 0.2

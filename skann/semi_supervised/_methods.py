@@ -10,7 +10,8 @@ consistency methods.
 
 import numpy as np
 
-from ._graph_training import GRAPH_LOSSES, UNLABELLED_BATCH, TermWeights, graph_training
+from ._graph_objective import GRAPH_LOSSES
+from ._graph_training import UNLABELLED_BATCH, TermWeights, graph_training
 from ._objectives import AUTO, GRAPH
 
 __all__ = ["AUTO", "GRAPH", "GRAPH_LEARNING_RATE_GAIN", "GRAPH_STEPS", "graph_consistency", "resolve_method"]
