@@ -113,8 +113,9 @@ def graph_consistency(
         ``labelled_plan``'s rows.
     random_state : RandomState
     judge : HeldOutJudge, default=None
-        Its held-out labelled rows train as unlabelled rows; it judges the
-        network on their labels (with ``judge_evaluate``) at the end.
+        Its held-out labelled rows train as unlabelled rows until it has
+        judged the network on their labels (with ``judge_evaluate``), after
+        ``GUARD_JUDGE_FRACTION`` of the epochs; then as labelled rows.
     judge_evaluate : callable, default=None
     incremental : bool, default=False
         ``partial_fit``: one epoch, the ramp-up spread over ``max_iter`` calls.
@@ -141,7 +142,7 @@ def graph_consistency(
     n_epochs = 1 if incremental else graph_epochs(params["max_iter"], steps_per_epoch)
     hooks, late_rows, join_epoch = [], None, None
     if judge is not None:
-        # Judged halfway, then the held-out labels train as labels.
+        # Judged a quarter of the way, then the held-out labels train as labels.
         judge.evaluate = judge_evaluate
         judge.at_epoch = join_epoch = max(1, int(GUARD_JUDGE_FRACTION * n_epochs))
         positions = np.setdiff1d(positions, judge.positions)
