@@ -41,8 +41,8 @@ if TYPE_CHECKING:
             '        "graph": graph-aware consistency, for tables and images alike:\n'
             "        LabelSpreading's soft targets, agreement with a nearest\n"
             "        neighbour, virtual adversarial smoothness and confident,\n"
-            "        balanced predictions (runs about 1,000 steps, at most\n"
-            "        ``max_iter`` epochs; adam runs at 5x ``learning_rate_init`` with a cosine\n"
+            "        balanced predictions (runs about 1,000 steps, at most 100\n"
+            "        and ``max_iter`` epochs; adam runs at 5x ``learning_rate_init`` with a cosine\n"
             "        decay; ``alpha`` is its L2 strength per step and\n"
             "        ``unsupervised_weight`` scales its terms; in ``partial_fit``\n"
             "        each call's own rows make the graph, and every call needs\n"

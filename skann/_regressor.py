@@ -38,7 +38,7 @@ if TYPE_CHECKING:
             '"auto": the method the library recommends ("pi_model");\n'
             '        "graph": agreement with a nearest neighbour and virtual\n'
             "        adversarial smoothness (see ``MLPClassifier``; about 1,000\n"
-            "        steps, at most ``max_iter`` epochs);\n"
+            "        steps, at most 100 and ``max_iter`` epochs);\n"
             '        "labelled_only": the baseline, the labelled samples alone (the\n'
             "        unlabelled ones are accepted and ignored; any solver);\n"
             '        "pi_model": the network\'s predictions on a strongly perturbed\n'

@@ -118,11 +118,12 @@ def test_a_graph_fit_runs_about_graph_steps_and_at_most_max_iter_epochs():
     assert graph_epochs(200, 10) == 100  # digits: 1,257 rows, 10 steps an epoch
     assert graph_epochs(200, 782) == 2  # 100,000 rows
     assert graph_epochs(20, 1) == 20
+    assert graph_epochs(200, 4) == 100  # small tables: at most 100 passes
     X, y = make_moons(300, noise=0.1, random_state=0)  # 3 steps an epoch
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # no ConvergenceWarning: the fit has a fixed length
         model = MLPClassifier(semi_supervised="graph", supervised_fallback=False, **FAST).fit(X, _partly_labelled(y, 6))
-    assert model.n_iter_ == 200 and len(model.history_) == 200
+    assert model.n_iter_ == 100 and len(model.history_) == 100
     short = MLPClassifier(semi_supervised="graph", max_iter=7, supervised_fallback=False, **FAST)
     assert short.fit(X, _partly_labelled(y, 6)).n_iter_ == 7
 
@@ -164,16 +165,16 @@ def test_the_guards_held_out_labels_train_only_after_the_judge():
         labelled_plan, X, unlabelled, np.random.RandomState(0), judge, "evaluate",
     )
     assert isinstance(plan, GraphPlan) and hooks == [judge] and judge.evaluate == "evaluate"
-    assert n_epochs == 200 and judge.at_epoch == plan.join_epoch == 50
+    assert n_epochs == 100 and judge.at_epoch == plan.join_epoch == 25
     assert sorted(plan.labelled_rows) == [0, 2, 4, 5, 6, 7, 8, 9]
     early_targets = plan.targets.copy()
-    for _ in range(50):
+    for _ in range(25):
         list(plan.batches())
         assert 1 not in plan.labelled_rows
     list(plan.batches())
     assert sorted(plan.labelled_rows) == list(range(10))
     assert not np.allclose(plan.targets, early_targets)
-    assert state["graph_steps"]["steps"] == 51
+    assert state["graph_steps"]["steps"] == 26
 
 
 def test_a_failing_judge_stops_the_graph_fit_and_falls_back(monkeypatch):
