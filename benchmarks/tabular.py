@@ -105,6 +105,14 @@ def skann_tabular_preprocessing(classification, seed):
                          model(random_state=seed))
 
 
+def skann_tabular(classification, seed, **params):
+    """``skann.TabularClassifier`` / ``TabularRegressor`` at defaults, on
+    the raw frame (their own preprocessing); ``params`` override them."""
+    skann = optional_skann()
+    model = skann.TabularClassifier if classification else skann.TabularRegressor
+    return model(random_state=seed, **params)
+
+
 def sklearn_mlp(classification, seed):
     """scikit-learn's MLP at defaults behind :func:`one_hot_preprocessing`."""
     model = SkMLPClassifier if classification else SkMLPRegressor
@@ -164,6 +172,7 @@ def realmlp_td_cross_entropy(classification, seed):
 MODELS = {
     "skann": skann_mlp,
     "skann_tabprep": skann_tabular_preprocessing,
+    "skann_tabular": skann_tabular,
     "sklearn_mlp": sklearn_mlp,
     "hgb": hist_gradient_boosting,
     "linear": linear,

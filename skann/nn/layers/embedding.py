@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 
-from ..initializers import Constant
+from ..initializers import Constant, Normal
 from .base import Layer, Weight, check_positive_int
 
 __all__ = ["CategoryEmbedding", "NumericEmbedding", "Scale"]
@@ -21,19 +21,6 @@ def _flat(input_shape, name):
     if len(input_shape) != 1:
         raise ValueError(f"{name} expects flat inputs, but its input has shape {tuple(input_shape)} per sample.")
     return int(input_shape[0])
-
-
-class _Normal:
-    """Draws from ``N(0, std**2)`` (a picklable initialiser)."""
-
-    def __init__(self, std):
-        self.std = float(std)
-
-    def __call__(self, rng, shape, dtype):
-        return (self.std * rng.standard_normal(shape)).astype(dtype)
-
-    def __repr__(self):
-        return f"Normal({self.std:g})"
 
 
 class CategoryEmbedding(Layer):
@@ -94,7 +81,7 @@ class CategoryEmbedding(Layer):
     def build(self, input_shape, dtype):
         shape = self.compute_output_shape(input_shape)
         cardinalities, dim = self._checked()
-        return [Weight("E", (sum(cardinalities), dim), _Normal(1 / math.sqrt(dim)))], shape
+        return [Weight("E", (sum(cardinalities), dim), Normal(1 / math.sqrt(dim)))], shape
 
     def forward(self, X, ctx):
         table = ctx.params["E"]
@@ -192,8 +179,8 @@ class NumericEmbedding(Layer):
         shape = self.compute_output_shape(input_shape)
         m, k, dim = self._sizes(int(input_shape[0]))
         weights = [
-            Weight("W", (m, 2 * k, dim), _Normal(1 / math.sqrt(2 * k)), regularized=True),
-            Weight("c", (m, k), _Normal(self.sigma)),
+            Weight("W", (m, 2 * k, dim), Normal(1 / math.sqrt(2 * k)), regularized=True),
+            Weight("c", (m, k), Normal(self.sigma)),
             Weight("b", (m, dim), Constant(0.0)),
         ]
         return weights, shape
