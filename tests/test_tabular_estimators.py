@@ -234,3 +234,38 @@ def test_small_data_train_without_the_internal_split():
 def test_the_mlps_stay_sklearns_defaults():
     assert MLPClassifier().get_params()["hidden_layer_sizes"] == (100,)
     assert TabularClassifier().get_params()["early_stopping"] is True
+
+
+# ----------------------------------------------------------------------
+# The internal validation split
+# ----------------------------------------------------------------------
+def test_split_divides_identical_rows_by_weight_as_copies():
+    from skann.tabular._split import held_out_weights
+
+    keys = np.array([0.1, 0.5, 0.5, 0.5, 0.7, 0.9])  # rows 1-3 are copies
+    copies = held_out_weights(keys, np.ones(6), 0.4, None, 0.55)
+    weighted = held_out_weights(np.array([0.1, 0.5, 0.7, 0.9]), np.array([1.0, 3.0, 1.0, 1.0]), 0.4, None, 0.55)
+    assert copies[1:4].sum() == weighted[1] == 2  # the group is in both sets
+    np.testing.assert_array_equal(copies[[0, 4, 5]], weighted[[0, 2, 3]])
+
+
+def test_split_is_stratified_and_unit_rows_go_to_one_side():
+    from skann.tabular._split import held_out_weights
+
+    rng = np.random.RandomState(0)
+    strata = (np.arange(200) % 4 == 0).astype(float)
+    held = held_out_weights(rng.rand(200), np.ones(200), 0.2, strata, rng.rand())
+    assert set(held) == {0.0, 1.0}
+    assert held[strata == 1].sum() == 10 and held[strata == 0].sum() == 30
+
+
+def test_groups_of_identical_rows_are_on_both_sides_of_the_split():
+    # Few distinct rows, as in tables of a few categorical columns: the
+    # old content split held whole groups out of training.
+    X = pd.DataFrame({"a": ["x", "y", "z"] * 40, "b": ["u", "v"] * 60})
+    y = (X["a"] == "x").to_numpy()
+    clf = TabularClassifier(max_iter=3, random_state=0)
+    data = clf._encode(X, y, None, None, incremental=False)
+    train = {tuple(row) for row in data.X}
+    assert {tuple(row) for row in data.validation[0]} <= train
+    assert len(data.validation[0]) + len(data.X) == len(X)
