@@ -269,3 +269,16 @@ def test_groups_of_identical_rows_are_on_both_sides_of_the_split():
     train = {tuple(row) for row in data.X}
     assert {tuple(row) for row in data.validation[0]} <= train
     assert len(data.validation[0]) + len(data.X) == len(X)
+
+
+def test_callbacks_see_each_epoch_with_a_model_that_predicts_frames():
+    callback = pytest.importorskip("sklearn.callback")  # noqa: F841
+    from .test_callbacks import Recorder
+
+    X, y = _frame()
+    recorder = Recorder(stop_after=3)
+    clf = TabularClassifier(max_iter=10, random_state=0).set_callbacks(recorder)
+    clf.fit(X, y)
+    epochs = recorder.epochs()
+    assert len(epochs) == 3 and clf.n_iter_ == 3  # the callback stopped training
+    assert epochs[0].predict_proba(X).shape == (N, 2)

@@ -137,7 +137,7 @@ DEFAULTS = dict(
     alpha=0.0,
     batch_size="auto",
     learning_rate="cosine",
-    learning_rate_init=2e-3,
+    learning_rate_init=1e-3,
     max_iter=100,
     early_stopping=True,
     validation_fraction=0.2,
@@ -173,7 +173,7 @@ class TabularClassifier(TabularMixin, MLPClassifier):
         L2 penalty (AdamW decays weights by ``weight_decay`` instead).
     batch_size : int or "auto", default="auto"
     learning_rate : str, default="cosine"
-    learning_rate_init : float, default=2e-3
+    learning_rate_init : float, default=1e-3
     max_iter : int, default=100
     early_stopping : bool, default=True
         Hold out ``validation_fraction`` of the rows (stratified by class),
@@ -269,7 +269,7 @@ class TabularRegressor(TabularMixin, MLPRegressor):
     hidden_layer_sizes : tuple of int, default=(256, 256)
     solver : str, default="adamw"
     learning_rate : str, default="cosine"
-    learning_rate_init : float, default=2e-3
+    learning_rate_init : float, default=1e-3
     max_iter : int, default=100
     early_stopping : bool, default=True
     validation_fraction : float, default=0.2
