@@ -133,8 +133,8 @@ class TabularMixin:
 DEFAULTS = dict(
     hidden_layer_sizes=(256, 256),
     activation="relu",
-    solver="adamw",
-    alpha=0.0,
+    solver="adam",
+    alpha=0.3,
     batch_size="auto",
     learning_rate="cosine",
     learning_rate_init=1e-3,
@@ -142,7 +142,6 @@ DEFAULTS = dict(
     early_stopping=True,
     validation_fraction=0.2,
     n_iter_no_change=20,
-    weight_decay=0.02,
     warmup_epochs=3,
     dtype="float32",
 )
@@ -157,7 +156,7 @@ class TabularClassifier(TabularMixin, MLPClassifier):
     robustly and clips them smoothly, flags missing values, one-hot
     encodes small categorical columns and gives larger ones learned
     embeddings; unknown categories and missing values at predict time are
-    encoded, never an error. The network then trains with AdamW, a cosine
+    encoded, never an error. The network then trains with Adam and an L2 penalty, a cosine
     schedule with warm-up, and keeps the weights of its best epoch on an
     internal stratified validation split (``validation_fraction``).
 
@@ -168,9 +167,9 @@ class TabularClassifier(TabularMixin, MLPClassifier):
     ----------
     hidden_layer_sizes : tuple of int, default=(256, 256)
     activation : str, default="relu"
-    solver : str, default="adamw"
-    alpha : float, default=0.0
-        L2 penalty (AdamW decays weights by ``weight_decay`` instead).
+    solver : str, default="adam"
+    alpha : float, default=0.3
+        L2 penalty, divided by the batch's size as in sklearn's MLP.
     batch_size : int or "auto", default="auto"
     learning_rate : str, default="cosine"
     learning_rate_init : float, default=1e-3
@@ -182,7 +181,6 @@ class TabularClassifier(TabularMixin, MLPClassifier):
         Fits on fewer than 30 rows train ``max_iter`` epochs on every row.
     validation_fraction : float, default=0.2
     n_iter_no_change : int, default=20
-    weight_decay : float, default=0.02
     warmup_epochs : int, default=3
     dtype : str, default="float32"
     categorical_features : "from_dtype" or array-like, default="from_dtype"
@@ -245,7 +243,7 @@ class TabularClassifier(TabularMixin, MLPClassifier):
         verbose=False, warm_start=False, momentum=0.9, nesterovs_momentum=True,
         early_stopping=DEFAULTS["early_stopping"], validation_fraction=DEFAULTS["validation_fraction"],
         beta_1=0.9, beta_2=0.999, epsilon=1e-8, n_iter_no_change=DEFAULTS["n_iter_no_change"],
-        max_fun=15000, monitor="val_loss", weight_decay=DEFAULTS["weight_decay"],
+        max_fun=15000, monitor="val_loss", weight_decay=0.01,
         warmup_epochs=DEFAULTS["warmup_epochs"], clip_grad_norm=None, class_weight=None,
         dtype=DEFAULTS["dtype"], semi_supervised=None, unlabelled_marker="auto", unsupervised_weight=1.0,
         confidence_threshold=0.6, perturbation_scale=1.0, supervised_fallback=True, layers=None,
@@ -267,14 +265,14 @@ class TabularRegressor(TabularMixin, MLPRegressor):
     ----------
     loss : {"squared_error", "poisson"}, default="squared_error"
     hidden_layer_sizes : tuple of int, default=(256, 256)
-    solver : str, default="adamw"
+    solver : str, default="adam"
+    alpha : float, default=0.3
     learning_rate : str, default="cosine"
     learning_rate_init : float, default=1e-3
     max_iter : int, default=100
     early_stopping : bool, default=True
     validation_fraction : float, default=0.2
     n_iter_no_change : int, default=20
-    weight_decay : float, default=0.02
     categorical_features : "from_dtype" or array-like, default="from_dtype"
     max_onehot : int, default=8
     embedding_dim : int, default=8
@@ -316,7 +314,7 @@ class TabularRegressor(TabularMixin, MLPRegressor):
         nesterovs_momentum=True, early_stopping=DEFAULTS["early_stopping"],
         validation_fraction=DEFAULTS["validation_fraction"], beta_1=0.9, beta_2=0.999, epsilon=1e-8,
         n_iter_no_change=DEFAULTS["n_iter_no_change"], max_fun=15000, monitor="val_loss",
-        weight_decay=DEFAULTS["weight_decay"], warmup_epochs=DEFAULTS["warmup_epochs"], clip_grad_norm=None,
+        weight_decay=0.01, warmup_epochs=DEFAULTS["warmup_epochs"], clip_grad_norm=None,
         dtype=DEFAULTS["dtype"], scale_target=True, semi_supervised=None, unlabelled_marker="auto",
         unsupervised_weight=1.0, confidence_threshold=0.6, perturbation_scale=1.0, supervised_fallback=True,
         layers=None, dropout=0.0, categorical_features="from_dtype", max_onehot=8, embedding_dim=8,

@@ -67,7 +67,7 @@ default="from_dtype"
         Number of input columns.
     feature_names_in_ : ndarray of str
         Input column names, when ``fit`` saw a frame with string names.
-    categorical_features_ : ndarray of bool of shape (n_features_in_,)
+    categorical_features_ : ndarray of bool of shape (`n_features_in_`,)
         Which input columns were encoded as categorical.
     medians_ : ndarray of shape (n_numeric,)
         Median of each numeric column (its centre and imputed value).
@@ -178,7 +178,7 @@ default="from_dtype"
 
         Parameters
         ----------
-        X : DataFrame or array-like of shape (n_samples, n_features_in_)
+        X : DataFrame or array-like of shape (n_samples, `n_features_in_`)
             Same columns, in the same order, as in ``fit``. Missing values
             anywhere and unseen categories are encoded, never an error
             (unless ``handle_unknown="error"``).
