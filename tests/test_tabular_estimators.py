@@ -14,7 +14,7 @@ from skann.layers import CategoryEmbedding, Dense, NumericEmbedding, Scale
 pd = pytest.importorskip("pandas")
 
 N = 240
-FAST = dict(max_iter=100, random_state=0)
+FAST = {"max_iter": 100, "random_state": 0}
 
 
 def _frame(n=N, seed=0):

@@ -12,7 +12,6 @@ MLPs' own code.
 
 from numbers import Integral, Real
 
-import numpy as np
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
@@ -130,21 +129,21 @@ class TabularMixin:
 
 # Defaults shared by both estimators (see docs/tabular.rst for the
 # measurements behind them).
-DEFAULTS = dict(
-    hidden_layer_sizes=(256, 256),
-    activation="relu",
-    solver="adam",
-    alpha=0.3,
-    batch_size="auto",
-    learning_rate="cosine",
-    learning_rate_init=1e-3,
-    max_iter=100,
-    early_stopping=True,
-    validation_fraction=0.2,
-    n_iter_no_change=20,
-    warmup_epochs=3,
-    dtype="float32",
-)
+DEFAULTS = {
+    "hidden_layer_sizes": (256, 256),
+    "activation": "relu",
+    "solver": "adam",
+    "alpha": 0.3,
+    "batch_size": "auto",
+    "learning_rate": "cosine",
+    "learning_rate_init": 1e-3,
+    "max_iter": 100,
+    "early_stopping": True,
+    "validation_fraction": 0.2,
+    "n_iter_no_change": 20,
+    "warmup_epochs": 3,
+    "dtype": "float32",
+}
 
 
 class TabularClassifier(TabularMixin, MLPClassifier):
@@ -233,7 +232,7 @@ class TabularClassifier(TabularMixin, MLPClassifier):
     (1,)
     """
 
-    _parameter_constraints = {**MLPClassifier._parameter_constraints, **TABULAR_CONSTRAINTS}
+    _parameter_constraints: dict = {**MLPClassifier._parameter_constraints, **TABULAR_CONSTRAINTS}
 
     def __init__(
         self, hidden_layer_sizes=DEFAULTS["hidden_layer_sizes"], activation=DEFAULTS["activation"], *,
@@ -303,7 +302,7 @@ class TabularRegressor(TabularMixin, MLPRegressor):
     True
     """
 
-    _parameter_constraints = {**MLPRegressor._parameter_constraints, **TABULAR_CONSTRAINTS}
+    _parameter_constraints: dict = {**MLPRegressor._parameter_constraints, **TABULAR_CONSTRAINTS}
 
     def __init__(
         self, loss="squared_error", hidden_layer_sizes=DEFAULTS["hidden_layer_sizes"],

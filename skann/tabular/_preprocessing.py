@@ -14,8 +14,15 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._compat import _check_sample_weight
 from .._typing import ArrayLike, NDArray
-from ._columns import (as_table, categorical_values, column, dtype_categorical,
-                       is_frame, numeric_values)
+from ._columns import (
+    as_table,
+    categorical_values,
+    column,
+    dtype_categorical,
+    is_frame,
+    numeric_values,
+)
+from ._statistics import robust_statistics
 
 __all__ = ["TabularPreprocessor", "validated_table"]
 
@@ -155,7 +162,7 @@ default="from_dtype"
         mask = self._categorical_mask(table)
         numeric = np.flatnonzero(~mask)
         values = self._numeric_matrix(table, numeric)
-        medians, scales = _robust_statistics(values, weights)
+        medians, scales = robust_statistics(values, weights)
         categories = [_categories(*categorical_values(column(table, j)))
                       for j in np.flatnonzero(mask)]
         widths = [_width(len(c), self.max_onehot) for c in categories]
@@ -363,42 +370,6 @@ def validated_table(estimator, X, reset):
         return table
     return validate_data(estimator, table, reset=reset, dtype=None,
                          ensure_all_finite=False)
-
-
-def _robust_statistics(values, weights=None):
-    """Median and scale factor of each column, NaN ignored.
-
-    The scale is ``1 / IQR``; when the IQR is 0 (mostly one value) it is
-    ``2 / (max - min)``; a constant or all-missing column gets 0.
-    """
-    medians, scales = np.zeros(values.shape[1]), np.zeros(values.shape[1])
-    for j, values_j in enumerate(values.T):
-        present = ~np.isnan(values_j)
-        if not present.any():
-            continue
-        seen = values_j[present]
-        q25, q50, q75 = _quantiles(seen, None if weights is None else weights[present])
-        spread = q75 - q25
-        if spread <= 0:
-            spread = 0.5 * (seen.max() - seen.min())
-        medians[j] = q50
-        scales[j] = 1.0 / spread if spread > 0 else 0.0
-    return medians, scales
-
-
-def _quantiles(values, weights, levels=(0.25, 0.5, 0.75)):
-    """numpy's (linear) quantiles of the rows repeated by their weights:
-    a row of integer weight ``k`` counts exactly as ``k`` rows."""
-    order = np.argsort(values, kind="stable")
-    values = values[order]
-    ends = np.cumsum(np.ones(len(values)) if weights is None else weights[order])
-    position = np.maximum(ends[-1] - 1, 0) * np.asarray(levels)
-    low = np.floor(position)
-
-    def at(index):  # the value at ``index`` of the repeated rows
-        return values[np.minimum(np.searchsorted(ends, index, side="right"), len(values) - 1)]
-
-    return at(low) + (position - low) * (at(low + 1) - at(low))
 
 
 def _categories(values, missing):
