@@ -133,7 +133,7 @@ DEFAULTS = {
     "hidden_layer_sizes": (256, 256),
     "activation": "relu",
     "solver": "adam",
-    "alpha": 0.3,
+    "alpha": 0.5,
     "batch_size": "auto",
     "learning_rate": "cosine",
     "learning_rate_init": 1e-3,
@@ -167,7 +167,7 @@ class TabularClassifier(TabularMixin, MLPClassifier):
     hidden_layer_sizes : tuple of int, default=(256, 256)
     activation : str, default="relu"
     solver : str, default="adam"
-    alpha : float, default=0.3
+    alpha : float, default=0.5
         L2 penalty, divided by the batch's size as in sklearn's MLP.
     batch_size : int or "auto", default="auto"
     learning_rate : str, default="cosine"
@@ -265,7 +265,7 @@ class TabularRegressor(TabularMixin, MLPRegressor):
     loss : {"squared_error", "poisson"}, default="squared_error"
     hidden_layer_sizes : tuple of int, default=(256, 256)
     solver : str, default="adam"
-    alpha : float, default=0.3
+    alpha : float, default=0.5
     learning_rate : str, default="cosine"
     learning_rate_init : float, default=1e-3
     max_iter : int, default=100
