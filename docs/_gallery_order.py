@@ -10,6 +10,7 @@ GALLERY_ORDER = [
     "plot_quickstart.py",
     "plot_loss_curves.py",
     "plot_class_weight.py",
+    "plot_tabular_house_prices.py",
     "plot_convnet_filters.py",
     "plot_few_labels.py",
     "plot_skops.py",

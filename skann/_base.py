@@ -430,7 +430,7 @@ class BaseNetwork(
         given = X, y, sample_weight  # what callbacks see, in the user's terms
         # Before anything indexes y or the weights by X's rows.
         check_consistent_length(X, y)
-        X, fitted = self._validated_X(X, first_pass)
+        X, fitted = self._validated_X(X, first_pass, sample_weight)
         if sample_weight is not None:
             # float64 whatever X's dtype: weights act as ratios, and a
             # float32 cast would turn finite weights above 3.4e38 into inf.
@@ -473,9 +473,11 @@ class BaseNetwork(
             validation = self._encoded_validation(validation, encoder, table, X.shape[1], fitted)
         return FitData(X, Y, sample_weight, encoder, unlabelled, validation, given, fitted, X_unlabelled)
 
-    def _validated_X(self, X, first_pass):
+    def _validated_X(self, X, first_pass, sample_weight=None):
         """Validated X and, on a first pass, its ``n_features_in_`` and
-        ``feature_names_in_`` (to commit; nothing is written here)."""
+        ``feature_names_in_`` (to commit; nothing is written here).
+        ``sample_weight`` (as given) is for subclasses that fit a
+        preprocessing step on X."""
         check_numeric_columns(X)
         if not first_pass:
             X = validate_data(self, X, accept_sparse=_ACCEPT_SPARSE, dtype=FLOAT_DTYPES, reset=False)

@@ -45,12 +45,7 @@ def held_out_rows(X, Y, sample_weight, fraction, strata, random_state):
     """
     n_samples = X.shape[0]
     weight = np.ones(n_samples) if sample_weight is None else sample_weight
-    projection = np.asarray(X @ random_state.uniform(-1, 1, X.shape[1])).ravel()
-    projection = projection + Y @ random_state.uniform(-1, 1, Y.shape[1])
-    # The fractional part of a large multiple scatters the projection into a
-    # pseudo-random key in [0, 1): held-out rows are a random sample, not a
-    # corner of the data, and identical rows still share a key.
-    keys = np.modf(np.abs(projection) * 9973.0)[0]
+    keys = content_keys(X, Y, random_state)
     strata = np.zeros(n_samples) if strata is None else strata
     held_out = []
     for stratum in np.unique(strata):
@@ -72,6 +67,17 @@ def held_out_rows(X, Y, sample_weight, fraction, strata, random_state):
                 held_out = np.sort(np.append(held_out, row))
                 break
     return held_out.astype(np.intp)
+
+
+def content_keys(X, Y, random_state):
+    """A pseudo-random key in [0, 1) of each row that depends only on its
+    values (identical rows share a key): see :func:`held_out_rows`."""
+    projection = np.asarray(X @ random_state.uniform(-1, 1, X.shape[1])).ravel()
+    projection = projection + Y @ random_state.uniform(-1, 1, Y.shape[1])
+    # The fractional part of a large multiple scatters the projection into a
+    # pseudo-random key in [0, 1): held-out rows are a random sample, not a
+    # corner of the data, and identical rows still share a key.
+    return np.modf(np.abs(projection) * 9973.0)[0]
 
 
 def _n_samples_held(weight, rows):

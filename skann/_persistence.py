@@ -38,12 +38,16 @@ SKOPS_TRUSTED_TYPES = [
     "skann.nn.activations.Softplus",
     "skann.nn.activations.Tanh",
     "skann.nn.initializers.Constant",
+    "skann.nn.initializers.Normal",
     "skann.nn.initializers.Uniform",
     "skann.nn.layers.base.Weight",
     "skann.nn.layers.conv.Conv2D",
     "skann.nn.layers.conv._Geometry",
     "skann.nn.layers.dense.Dense",
     "skann.nn.layers.dropout.Dropout",
+    "skann.nn.layers.embedding.CategoryEmbedding",
+    "skann.nn.layers.embedding.NumericEmbedding",
+    "skann.nn.layers.embedding.Scale",
     "skann.nn.layers.normalization.BatchNorm",
     "skann.nn.layers.normalization.LayerNorm",
     "skann.nn.layers.pooling.AvgPool2D",
@@ -64,6 +68,9 @@ SKOPS_TRUSTED_TYPES = [
     "skann.nn.schedules.Cosine",
     "skann.nn.schedules.InvScaling",
     "skann.semi_supervised._scoring.LabelledScorer",
+    "skann.tabular._estimators.TabularClassifier",
+    "skann.tabular._estimators.TabularRegressor",
+    "skann.tabular._preprocessing.TabularPreprocessor",
 ]
 
 # Key of the saving skann version in an estimator's pickled state.

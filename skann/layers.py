@@ -8,6 +8,7 @@ name. Each is configured by its ``__init__`` arguments only, so ``clone``,
 from .nn.layers import (
     AvgPool2D,
     BatchNorm,
+    CategoryEmbedding,
     Conv2D,
     Dense,
     Dropout,
@@ -16,11 +17,14 @@ from .nn.layers import (
     Layer,
     LayerNorm,
     MaxPool2D,
+    NumericEmbedding,
+    Scale,
 )
 
 __all__ = [
     "AvgPool2D",
     "BatchNorm",
+    "CategoryEmbedding",
     "Conv2D",
     "Dense",
     "Dropout",
@@ -29,4 +33,6 @@ __all__ = [
     "Layer",
     "LayerNorm",
     "MaxPool2D",
+    "NumericEmbedding",
+    "Scale",
 ]

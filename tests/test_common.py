@@ -3,7 +3,7 @@ configurations users reach for. Zero expected failures."""
 
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from skann import AutoEncoder, MLPClassifier, MLPRegressor
+from skann import AutoEncoder, MLPClassifier, MLPRegressor, TabularClassifier, TabularRegressor
 from skann.layers import BatchNorm, Conv2D, Dense, Dropout, Flatten
 
 CONFIGURATIONS = [
@@ -79,6 +79,18 @@ ESTIMATORS += STOCHASTIC_LAYERS + [
     # the subset-invariance checks compare exactly.
     MLPClassifier(layers=conv_stack(), input_shape=(1, -1), dtype="float64"),
     MLPRegressor(layers=conv_stack(), input_shape=(1, -1), dtype="float64"),
+]
+
+# The tabular estimators at their defaults (early stopping with the best
+# epoch restored, AdamW, cosine schedule) and with their options. float64:
+# their default float32 gives predictions of a subset that differ from
+# those of the whole batch in the last bits (as the convolutions above).
+ESTIMATORS += [
+    TabularClassifier(dtype="float64"),
+    TabularRegressor(dtype="float64"),
+    TabularClassifier(class_weight="balanced", numeric_embedding=True, scaling_layer=True, dtype="float64"),
+    TabularRegressor(numeric_embedding=True, scaling_layer=True, early_stopping=False, dtype="float64"),
+    TabularClassifier(semi_supervised="pseudo_label", unlabelled_marker=-99, dtype="float64"),
 ]
 
 WEIGHTS_ARE_NOT_ROWS = (

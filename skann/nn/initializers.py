@@ -7,7 +7,7 @@ built twice from the same seed has the same weights.
 
 import numpy as np
 
-__all__ = ["INITS", "Constant", "Uniform", "init_bound"]
+__all__ = ["INITS", "Constant", "Normal", "Uniform", "init_bound"]
 
 INITS = ("auto", "glorot_uniform", "he_uniform")
 
@@ -90,3 +90,24 @@ class Constant:
 
     def __repr__(self):
         return f"Constant({self.value:g})"
+
+
+class Normal:
+    """Draws from ``N(0, std**2)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skann.nn.initializers import Normal
+    >>> Normal(0.5)(np.random.RandomState(0), (2,), np.float32).dtype.name
+    'float32'
+    """
+
+    def __init__(self, std):
+        self.std = float(std)
+
+    def __call__(self, rng, shape, dtype):
+        return (self.std * rng.standard_normal(shape)).astype(dtype)
+
+    def __repr__(self):
+        return f"Normal({self.std:g})"

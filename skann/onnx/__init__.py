@@ -6,6 +6,9 @@ Importing this module registers converters for
 ``skl2onnx.to_onnx`` converts them alone and inside pipelines and column
 transformers with scikit-learn's own steps. :func:`convert_network` writes
 a network of the engine (:class:`skann.nn.Network`) as a standalone model.
+:class:`~skann.TabularClassifier` and :class:`~skann.TabularRegressor`
+raise :class:`UnsupportedError` naming their preprocessing step, which has
+no ONNX converter.
 
 Needs the ``onnx`` extra: ``pip install "skann[onnx]"`` (skl2onnx, onnx and
 onnxruntime). ``import skann`` never imports it.
@@ -38,6 +41,7 @@ from onnx import helper
 from .._autoencoder import AutoEncoder
 from .._classifier import MLPClassifier
 from .._regressor import MLPRegressor
+from ..tabular import TabularClassifier, TabularRegressor
 from ._estimators import (
     autoencoder_shape,
     classifier_shape,
@@ -67,6 +71,28 @@ update_registered_converter(
 )
 update_registered_converter(MLPRegressor, "SkannMLPRegressor", regressor_shape, convert_regressor)
 update_registered_converter(AutoEncoder, "SkannAutoEncoder", autoencoder_shape, convert_autoencoder)
+
+
+def _tabular_shape(operator):
+    """Shape calculator of the Tabular estimators: they refuse, naming the step."""
+    name = type(operator.raw_operator).__name__
+    raise UnsupportedError(
+        f"{name} cannot be exported to ONNX: its preprocessing step, TabularPreprocessor "
+        "(frames with categorical and string columns, robust scaling, smooth clipping), "
+        "has no ONNX converter. Export an MLPClassifier / MLPRegressor behind sklearn's "
+        "own preprocessing instead."
+    )
+
+
+def _tabular_converter(scope, operator, container):
+    _tabular_shape(operator)
+
+
+update_registered_converter(
+    TabularClassifier, "SkannTabularClassifier", _tabular_shape, _tabular_converter,
+    options=CLASSIFIER_OPTIONS, parser=parse_classifier,
+)
+update_registered_converter(TabularRegressor, "SkannTabularRegressor", _tabular_shape, _tabular_converter)
 
 
 def convert_network(network, *, output_activation_name="identity", dtype=np.float32,

@@ -12,11 +12,19 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from .._compat import _check_sample_weight
 from .._typing import ArrayLike, NDArray
-from ._columns import (as_table, categorical_values, column, dtype_categorical,
-                       is_frame, numeric_values)
+from ._columns import (
+    as_table,
+    categorical_values,
+    column,
+    dtype_categorical,
+    is_frame,
+    numeric_values,
+)
+from ._statistics import robust_statistics
 
-__all__ = ["TabularPreprocessor"]
+__all__ = ["TabularPreprocessor", "validated_table"]
 
 UNKNOWN_CODE = 0
 
@@ -66,7 +74,7 @@ default="from_dtype"
         Number of input columns.
     feature_names_in_ : ndarray of str
         Input column names, when ``fit`` saw a frame with string names.
-    categorical_features_ : ndarray of bool of shape (n_features_in_,)
+    categorical_features_ : ndarray of bool of shape (`n_features_in_`,)
         Which input columns were encoded as categorical.
     medians_ : ndarray of shape (n_numeric,)
         Median of each numeric column (its centre and imputed value).
@@ -122,7 +130,8 @@ default="from_dtype"
         self.handle_unknown = handle_unknown
         self.dtype = dtype
 
-    def fit(self, X: ArrayLike, y: ArrayLike | None = None) -> "TabularPreprocessor":
+    def fit(self, X: ArrayLike, y: ArrayLike | None = None,
+            sample_weight: ArrayLike | None = None) -> "TabularPreprocessor":
         """Learn medians, scales and categories from X.
 
         Parameters
@@ -132,6 +141,9 @@ default="from_dtype"
             categorical by default).
         y : None
             Ignored.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the rows in the quantiles; a row of weight 0 is
+            ignored and one of integer weight ``k`` counts as ``k`` rows.
 
         Returns
         -------
@@ -139,10 +151,18 @@ default="from_dtype"
         """
         self._check_params()
         table = self._validate(X, reset=True)
+        weights = None
+        if sample_weight is not None:
+            weights = _check_sample_weight(sample_weight, np.empty((table.shape[0], 0)),
+                                           ensure_non_negative=True)
+            if weights.any():  # rows of weight 0 are absent rows
+                keep = np.flatnonzero(weights)
+                table = table.iloc[keep] if is_frame(table) else table[keep]
+                weights = weights[keep]
         mask = self._categorical_mask(table)
         numeric = np.flatnonzero(~mask)
         values = self._numeric_matrix(table, numeric)
-        medians, scales = _robust_statistics(values)
+        medians, scales = robust_statistics(values, weights)
         categories = [_categories(*categorical_values(column(table, j)))
                       for j in np.flatnonzero(mask)]
         widths = [_width(len(c), self.max_onehot) for c in categories]
@@ -165,7 +185,7 @@ default="from_dtype"
 
         Parameters
         ----------
-        X : DataFrame or array-like of shape (n_samples, n_features_in_)
+        X : DataFrame or array-like of shape (n_samples, `n_features_in_`)
             Same columns, in the same order, as in ``fit``. Missing values
             anywhere and unseen categories are encoded, never an error
             (unless ``handle_unknown="error"``).
@@ -177,7 +197,10 @@ default="from_dtype"
             columns hold embedding codes.
         """
         check_is_fitted(self, "categories_")
-        table = self._validate(X, reset=False)
+        return self._encoded(self._validate(X, reset=False))
+
+    def _encoded(self, table):
+        """``transform`` of a table that ``validated_table`` checked."""
         numeric = np.flatnonzero(~self.categorical_features_)
         values = self._numeric_matrix(table, numeric)
         missing = np.isnan(values)
@@ -260,19 +283,7 @@ default="from_dtype"
                              f"got {self.handle_unknown!r}.")
 
     def _validate(self, X, reset):
-        """Check names and widths against fit; return a frame or 2-D array."""
-        table = as_table(X)
-        if is_frame(table):
-            validate_data(self, table, reset=reset, skip_check_array=True)
-            if table.shape[1] == 0:  # sklearn's wording, as check_array's
-                raise ValueError(f"0 feature(s) (shape={table.shape}) while a "
-                                 "minimum of 1 is required.")
-            if table.shape[0] == 0:
-                raise ValueError(f"0 sample(s) (shape={table.shape}) while a "
-                                 "minimum of 1 is required.")
-            return table
-        return validate_data(self, table, reset=reset, dtype=None,
-                             ensure_all_finite=False)
+        return validated_table(self, X, reset)
 
     def _categorical_mask(self, table):
         n_features = table.shape[1]
@@ -344,27 +355,21 @@ default="from_dtype"
         return codes
 
 
-def _robust_statistics(values):
-    """Median and scale factor of each column, NaN ignored.
-
-    The scale is ``1 / IQR``; when the IQR is 0 (mostly one value) it is
-    ``2 / (max - min)``; a constant or all-missing column gets 0.
-    """
-    if values.shape[1] == 0:
-        return np.zeros(0), np.zeros(0)
-    present = ~np.isnan(values).all(axis=0)
-    medians, scales = np.zeros(values.shape[1]), np.zeros(values.shape[1])
-    if not present.any():
-        return medians, scales
-    seen = values[:, present]
-    q25, q50, q75 = np.nanquantile(seen, [0.25, 0.5, 0.75], axis=0)
-    spread = q75 - q25
-    half_range = 0.5 * (np.nanmax(seen, axis=0) - np.nanmin(seen, axis=0))
-    spread = np.where(spread > 0, spread, half_range)
-    medians[present] = q50
-    scales[present] = np.divide(1.0, spread, out=np.zeros_like(spread),
-                                where=spread > 0)
-    return medians, scales
+def validated_table(estimator, X, reset):
+    """X as a frame or 2-D array, its names and width checked against
+    ``estimator``'s fit (``validate_data``; ``reset`` records them)."""
+    table = as_table(X)
+    if is_frame(table):
+        validate_data(estimator, table, reset=reset, skip_check_array=True)
+        if table.shape[1] == 0:  # sklearn's wording, as check_array's
+            raise ValueError(f"0 feature(s) (shape={table.shape}) while a "
+                             "minimum of 1 is required.")
+        if table.shape[0] == 0:
+            raise ValueError(f"0 sample(s) (shape={table.shape}) while a "
+                             "minimum of 1 is required.")
+        return table
+    return validate_data(estimator, table, reset=reset, dtype=None,
+                         ensure_all_finite=False)
 
 
 def _categories(values, missing):

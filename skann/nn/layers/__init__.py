@@ -5,6 +5,7 @@ from .base import Layer, Weight
 from .conv import Conv2D
 from .dense import Dense
 from .dropout import Dropout
+from .embedding import CategoryEmbedding, NumericEmbedding, Scale
 from .normalization import BatchNorm, LayerNorm
 from .pooling import AvgPool2D, GlobalAvgPool2D, MaxPool2D
 from .reshape import Flatten
@@ -12,6 +13,7 @@ from .reshape import Flatten
 __all__ = [
     "AvgPool2D",
     "BatchNorm",
+    "CategoryEmbedding",
     "Conv2D",
     "Dense",
     "Dropout",
@@ -20,5 +22,7 @@ __all__ = [
     "Layer",
     "LayerNorm",
     "MaxPool2D",
+    "NumericEmbedding",
+    "Scale",
     "Weight",
 ]
