@@ -157,7 +157,7 @@ def test_the_guards_held_out_labels_train_only_after_the_judge():
     unlabelled = np.arange(10, 40)
     labelled_plan = type("Labelled", (), {})()
     labelled_plan.rows, labelled_plan.sample_weight = np.arange(10), None
-    labelled_plan.Y = (np.arange(10) % 2).astype(float)[:, None]
+    labelled_plan.X, labelled_plan.Y = X[:10], (np.arange(10) % 2).astype(float)[:, None]
     net = MLPClassifier(max_iter=1, **FAST).fit(X[:10], np.arange(10) % 2).network_
     judge = Judge()
     plan, _, hooks, state, n_epochs = graph_consistency(
@@ -167,6 +167,7 @@ def test_the_guards_held_out_labels_train_only_after_the_judge():
     assert isinstance(plan, GraphPlan) and hooks == [judge] and judge.evaluate == "evaluate"
     assert n_epochs == 100 and judge.at_epoch == plan.join_epoch == 25
     assert sorted(plan.labelled_rows) == [0, 2, 4, 5, 6, 7, 8, 9]
+    np.testing.assert_array_equal(plan.X, X)  # the labelled rows first, then the unlabelled ones
     early_targets = plan.targets.copy()
     for _ in range(25):
         list(plan.batches())

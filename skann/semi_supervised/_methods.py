@@ -9,6 +9,7 @@ consistency methods.
 """
 
 import numpy as np
+import scipy.sparse as sp
 
 from ._graph_objective import GRAPH_LOSSES
 from ._graph_training import UNLABELLED_BATCH, TermWeights, graph_training
@@ -114,8 +115,8 @@ def graph_consistency(
     X : {ndarray, sparse matrix}
         Every row of the call.
     unlabelled_rows : ndarray of int
-        Positions of the unlabelled rows in ``X``; the others, in order, are
-        ``labelled_plan``'s rows.
+        Positions of the unlabelled rows in ``X``; the graph takes them
+        after ``labelled_plan``'s rows.
     random_state : RandomState
     judge : HeldOutJudge, default=None
         Its held-out labelled rows train as unlabelled rows until it has
@@ -141,7 +142,13 @@ def graph_consistency(
         )
     if state is None or not incremental or "graph_steps" not in state:
         state = dict(state or {}, graph_steps={"steps": 0})
-    labelled = np.setdiff1d(np.arange(X.shape[0]), unlabelled_rows)
+    # The graph's rows: the labelled rows as the labelled plan has them (its
+    # positions, and the judge's, index them), then the unlabelled rows.
+    X_labelled = labelled_plan.X
+    n_labelled = X_labelled.shape[0]
+    X_unlabelled = X[unlabelled_rows]
+    stack = sp.vstack if sp.issparse(X_labelled) or sp.issparse(X_unlabelled) else np.vstack
+    X = stack([X_labelled, X_unlabelled]) if len(unlabelled_rows) else X_labelled
     positions = labelled_plan.rows
     steps_per_epoch = -(-X.shape[0] // min(UNLABELLED_BATCH, X.shape[0]))
     n_epochs = 1 if incremental else graph_epochs(params["max_iter"], steps_per_epoch)
@@ -151,16 +158,16 @@ def graph_consistency(
         judge.evaluate = judge_evaluate
         judge.at_epoch = join_epoch = max(1, int(GUARD_JUDGE_FRACTION * n_epochs))
         positions = np.setdiff1d(positions, judge.positions)
-        late_rows = labelled[judge.positions]
+        late_rows = np.asarray(judge.positions)
         hooks.append(judge)
     Y = np.zeros((X.shape[0], labelled_plan.Y.shape[1]), dtype=labelled_plan.Y.dtype)
-    Y[labelled] = labelled_plan.Y
+    Y[:n_labelled] = labelled_plan.Y
     weight = None
     if labelled_plan.sample_weight is not None:
         weight = np.ones(X.shape[0])
-        weight[labelled] = labelled_plan.sample_weight
+        weight[:n_labelled] = labelled_plan.sample_weight
     plan, objective = graph_training(
-        X, Y, labelled[positions], loss, params["max_iter"] if incremental else n_epochs,
+        X, Y, positions, loss, params["max_iter"] if incremental else n_epochs,
         random_state, network.dtype, weight_decay=params["alpha"],
         weights=TermWeights().scaled(params["unsupervised_weight"], 1.0), progress=state["graph_steps"],
         sample_weight=weight, late_rows=late_rows, join_epoch=join_epoch,
