@@ -36,8 +36,8 @@ if TYPE_CHECKING:
     semi_supervised_parameters=SEMI_SUPERVISED_PARAMETERS.format(
         methods='{"auto", "graph", "labelled_only", "pseudo_label", "entropy", "pi_model"}',
         method_list=(
-            '"auto": the method the library recommends for the target ("graph";\n'
-            '        "pseudo_label" for multilabel targets);\n'
+            '"auto": the method the library recommends for the data ("graph"\n'
+            '        from 1,000 rows, "pseudo_label" below and for multilabel targets);\n'
             '        "graph": graph-aware consistency, for tables and images alike:\n'
             "        LabelSpreading's soft targets, agreement with a nearest\n"
             "        neighbour, virtual adversarial smoothness and confident,\n"

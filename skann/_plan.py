@@ -263,7 +263,7 @@ def fit_plan(params, data, previous, hidden_layers, loss_name, incremental):
         )
     plan = FitPlan(params, layers, network_plan, wanted, image_shape, np.dtype(dtype), loss_name, incremental)
     if data.unlabelled is not None:
-        plan.method = resolve_method(params["semi_supervised"], loss_name, n_outputs)
+        plan.method = resolve_method(params["semi_supervised"], loss_name, n_outputs, data.unlabelled[0].shape[0])
     check_fit_memory(network_plan, plan.dtype.itemsize, plan.rows_per_batch(max(data.X.shape[0], 1)), plan.lbfgs)
     return plan
 

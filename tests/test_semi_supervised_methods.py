@@ -90,19 +90,29 @@ def test_graph_regression_trains_and_is_never_much_worse_than_the_labels_alone()
 # What "auto" runs, and the fit's length
 # ----------------------------------------------------------------------
 @pytest.mark.parametrize(
-    "loss, n_outputs, expected",
-    [("log_loss", 3, "graph"), ("binary_log_loss", 1, "graph"), ("binary_log_loss", 4, "pseudo_label"),
-     ("squared_error", 1, "pi_model"), ("poisson", 1, "pi_model")],
+    "loss, n_outputs, n_rows, expected",
+    [("log_loss", 3, 1000, "graph"), ("binary_log_loss", 1, 5000, "graph"), ("log_loss", 3, 999, "pseudo_label"),
+     ("binary_log_loss", 4, 5000, "pseudo_label"), ("squared_error", 1, 5000, "pi_model"),
+     ("poisson", 1, 5000, "pi_model")],
 )
-def test_auto_resolves_to_a_method_for_the_target(loss, n_outputs, expected):
-    assert resolve_method("auto", loss, n_outputs) == expected
+def test_auto_resolves_to_a_method_for_the_target(loss, n_outputs, n_rows, expected):
+    assert resolve_method("auto", loss, n_outputs, n_rows) == expected
+
+
+def test_auto_runs_the_method_it_names():
+    X, y = make_moons(300, noise=0.1, random_state=0)
+    small = MLPClassifier(semi_supervised="auto", max_iter=5, **FAST).fit(X, _partly_labelled(y, 20))
+    assert "graph_steps" not in small._unlabelled_state  # 300 rows: pseudo-labels
+    X, y = make_moons(1000, noise=0.1, random_state=0)
+    large = MLPClassifier(semi_supervised="auto", max_iter=5, **FAST).fit(X, _partly_labelled(y, 20))
+    assert large._unlabelled_state["graph_steps"]["steps"] > 0
 
 
 def test_graph_refuses_what_it_cannot_learn_before_any_work():
     with pytest.raises(ValueError, match="multilabel"):
-        resolve_method("graph", "binary_log_loss", 3)
+        resolve_method("graph", "binary_log_loss", 3, 100)
     with pytest.raises(ValueError, match="poisson"):
-        resolve_method("graph", "poisson", 1)
+        resolve_method("graph", "poisson", 1, 100)
     X, y = make_moons(60, random_state=0)
     Y = np.c_[y, 1 - y]
     Y[::2] = -1
