@@ -176,20 +176,23 @@ class Network:
         -------
         ctx : Context
         """
-        layers = []
-        for position in range(len(self.layers)):
-            state = self.weights(position, False)
-            layers.append(
-                LayerContext(
-                    training and not (frozen_state and state),
-                    rng,
-                    self.weights(position, True, params),
-                    self.weights(position, True, self.grads) if training else {},
-                    state,
-                    input_grad=position > 0,
-                )
-            )
+        params = self._views("params", self.params if params is None else params)
+        states = self._views("state", self.state)
+        grads = self._views("params", self.grads) if training else [{}] * len(self.layers)
+        layers = [
+            LayerContext(training and not (frozen_state and state), rng, weights, gradients, state, position > 0)
+            for position, (weights, gradients, state) in enumerate(zip(params, grads, states))
+        ]
         return Context(training, rng, layers)
+
+    def _views(self, kind, buffer):
+        """Every layer's views of its weights in ``buffer``, in one pass
+        over the layout (:meth:`weights` of each layer in turn, at the cost
+        of one): a list of dicts, one per layer."""
+        views = [{} for _ in self.layers]
+        for (position, weight), offset in zip(self._layout[kind], self._layout[kind + "_offsets"]):
+            views[position][weight.name] = buffer[offset : offset + weight.size].reshape(weight.shape)
+        return views
 
     def forward(self, X, ctx, start=0, stop=None):
         """Output of layers ``start:stop`` for the batch ``X``.
@@ -317,11 +320,16 @@ class Network:
         ctx = self.context(training=False)
         out = None
         dense = not hasattr(X, "tocsr")
-        for begin in range(0, X.shape[0], chunk_rows):
-            chunk = X[begin : begin + chunk_rows]
-            if chunk.dtype != self.dtype:
+        n_rows = X.shape[0]
+        for begin in range(0, n_rows, chunk_rows):
+            chunk = X[begin : begin + chunk_rows] if n_rows > chunk_rows else X
+            if chunk.dtype != self.params.dtype:
                 chunk = self._cast(chunk, ctx, dense)
             Y = self.forward(chunk, ctx, start, stop)
+            if reduce is None and n_rows <= chunk_rows and dense and not np.may_share_memory(Y, X):
+                # One chunk: the output is a buffer of this call's own
+                # context, which nothing else will write; no copy needed.
+                return Y.astype(out_dtype or self.params.dtype, copy=False)
             if reduce is not None:
                 Y = np.asarray(reduce(Y.astype(out_dtype or self.dtype, copy=False)))
             if out is None:

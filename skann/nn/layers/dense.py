@@ -69,10 +69,10 @@ class Dense(Layer):
         weights, bias = ctx.params["W"], ctx.params["b"]
         n_rows, units = X.shape[0], weights.shape[1]
         Z = ctx.buffer("Z", (n_rows, units), weights.dtype)
-        if sp.issparse(X):
-            Z[...] = X @ weights
-        else:
+        if isinstance(X, np.ndarray):
             np.matmul(X, weights, out=Z)
+        else:  # sparse rows
+            Z[...] = X @ weights
         Z += bias
         activation = shared_activation(self.activation)
         A = ctx.buffer("A", (n_rows, units), weights.dtype) if activation.needs_input else Z
