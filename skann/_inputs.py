@@ -10,9 +10,9 @@ sklearn's validation would return unchanged: prediction skips that
 validation for it, and everything else gets sklearn's checks and messages.
 """
 
-import math
-
 import numpy as np
+
+from ._fit_safety import all_finite
 
 __all__ = ["FLOAT_DTYPES", "check_numeric_columns", "inference_dtype", "is_plain_rows", "scores_dtype"]
 
@@ -102,6 +102,4 @@ def is_plain_rows(X, n_features):
         or not X.flags.c_contiguous
     ):
         return False
-    # NaN is the min and the max of an array that holds one; inf is one of
-    # them. Two reductions without temporaries, and no overflow (a sum can).
-    return math.isfinite(np.minimum.reduce(X, axis=None)) and math.isfinite(np.maximum.reduce(X, axis=None))
+    return all_finite(X)
