@@ -77,7 +77,7 @@ class LayerContext(Buffers):
         self.state = state
         self.input_grad = input_grad
         self.saved = {}
-        super().__init__()
+        self._arrays = {}  # Buffers' own state, without a second __init__ call per layer
 
     # A reusable array of this pass: Buffers.get itself, one call deep
     # (layers ask for several per batch).
