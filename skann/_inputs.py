@@ -60,7 +60,7 @@ def inference_dtype(X, input_name="X"):
 def scores_dtype(X):
     """Dtype of raw scores for validated X: X's when float32 or float64,
     float64 otherwise (integer X must not truncate scores)."""
-    return X.dtype if X.dtype in FLOAT_DTYPES else np.dtype(np.float64)
+    return X.dtype if X.dtype in _PLAIN_DTYPES else _PLAIN_DTYPES[0]
 
 
 def is_plain_rows(X, n_features):
