@@ -7,7 +7,29 @@ from ..activations import shared_activation
 from ..initializers import Uniform, init_bound
 from .base import Layer, Weight, check_positive_int
 
-__all__ = ["Dense"]
+__all__ = ["Dense", "product"]
+
+
+def product(A, B, out):
+    """``A @ B`` written into ``out`` (2-D arrays).
+
+    ``np.dot`` when the three dtypes agree: the same BLAS call and the same
+    bits as ``np.matmul`` (checked on C, F and strided operands, float32
+    and float64, 1 to 4,096 rows), at half the per-call cost of the gufunc
+    machinery (1.5 against 2.9 µs for one row), which is most of a small
+    layer's time. Otherwise ``np.matmul``, which casts.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skann.nn.layers.dense import product
+    >>> product(np.ones((2, 3)), np.ones((3, 1)), np.empty((2, 1)))
+    array([[3.],
+           [3.]])
+    """
+    if A.dtype == B.dtype == out.dtype:
+        return np.dot(A, B, out=out)
+    return np.matmul(A, B, out=out)
 
 
 class Dense(Layer):
@@ -69,13 +91,8 @@ class Dense(Layer):
         weights, bias = ctx.params["W"], ctx.params["b"]
         n_rows, units = X.shape[0], weights.shape[1]
         Z = ctx.buffer("Z", (n_rows, units), weights.dtype)
-        if isinstance(X, np.ndarray) and X.dtype == weights.dtype:
-            # np.dot: the same BLAS call and bits as np.matmul for 2-D
-            # arrays, at half the per-call cost (1.5 against 2.9 µs for one
-            # row), which is most of a one-row layer.
-            np.dot(X, weights, out=Z)
-        elif isinstance(X, np.ndarray):
-            np.matmul(X, weights, out=Z)
+        if isinstance(X, np.ndarray):
+            product(X, weights, Z)
         else:  # sparse rows
             Z[...] = X @ weights
         Z += bias
@@ -96,10 +113,10 @@ class Dense(Layer):
             if sp.issparse(X):
                 grad_W[...] = X.T @ dZ
             else:
-                np.matmul(X.T, dZ, out=grad_W)
+                product(X.T, dZ, grad_W)
             dZ.sum(axis=0, out=grad_b)
         if not ctx.input_grad:
             return None
         weights = ctx.params["W"]
         dX = ctx.buffer("dX", (dZ.shape[0], weights.shape[0]), weights.dtype)
-        return np.matmul(dZ, weights.T, out=dX)
+        return product(dZ, weights.T, dX)
