@@ -20,6 +20,7 @@ Usage::
 """
 
 import functools
+import sys
 import warnings
 
 import numpy as np
@@ -209,10 +210,21 @@ def report(seconds, options, title):
 
 
 def main(argv=None):
-    """Run the latency question, print the table, optionally write it."""
+    """Run the latency question, print the tables, optionally write them.
+
+    Two skann models: the default one (``dtype="auto"``, which computes
+    this small network in float64, as scikit-learn does for float64 rows)
+    and the same model trained with ``dtype="float32"`` (the dtype of
+    onnxruntime's and PyTorch's graphs).
+    """
     options = parse_args(__doc__.splitlines()[0], argv)
-    text = report(run(options), options,
-                  "predict_proba latency, 20 features, hidden (100,), 3 classes")
+    title = "predict_proba latency, 20 features, hidden (100,), 3 classes"
+    text = "\n".join([
+        report(run(options), options, f"{title}; skann dtype='auto' (float64 here)"),
+        report(run(options, {"dtype": "float32"}), options, f"{title}; skann dtype='float32'"),
+        "Command: OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 python benchmarks/latency.py "
+        + " ".join(argv if argv is not None else sys.argv[1:]),
+    ])
     print(text)
     if options.output:
         with open(options.output, "w", encoding="utf-8") as stream:

@@ -5,6 +5,7 @@ import zlib
 import numpy as np
 
 from ._blocks import BLOCK_SIZE, blocks
+from ._finite import all_finite
 from ._params import clone_params
 from .workspace import Context, LayerContext
 
@@ -378,7 +379,7 @@ class Network:
             else:
                 cast = chunk.astype(self.dtype)
                 values = cast.data
-        if not np.isfinite(values).all():
+        if not all_finite(values):
             raise ValueError(
                 f"X has values that are not finite in the network's compute dtype "
                 f"{self.dtype.name} (largest magnitude {np.finfo(self.dtype).max:.3g}). "
