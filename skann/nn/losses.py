@@ -23,7 +23,10 @@ def _sample_mean(per_sample, sample_weight):
     has loss 0 (and, in :meth:`Loss.gradient`, a zero gradient).
     """
     if sample_weight is None:
-        return float(per_sample.mean())
+        # per_sample.mean() without its Python wrapper (a call per batch):
+        # the same sum and division; mean() itself where there is no row.
+        n_rows = per_sample.shape[0]
+        return float(np.add.reduce(per_sample) / n_rows) if n_rows else float(per_sample.mean())
     total = sample_weight.sum()
     if total <= 0:
         return 0.0

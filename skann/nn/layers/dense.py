@@ -1,7 +1,6 @@
 """Dense: the fully connected layer."""
 
 import numpy as np
-import scipy.sparse as sp
 
 from ..activations import shared_activation
 from ..initializers import Uniform, init_bound
@@ -110,10 +109,10 @@ class Dense(Layer):
         dZ = shared_activation(self.activation).backward(dY, saved["Z"], saved["A"], ctx)
         if ctx.grads:  # empty: the input gradient only (Network.input_gradient)
             grad_W, grad_b = ctx.grads["W"], ctx.grads["b"]
-            if sp.issparse(X):
-                grad_W[...] = X.T @ dZ
-            else:
+            if isinstance(X, np.ndarray):
                 product(X.T, dZ, grad_W)
+            else:  # sparse rows
+                grad_W[...] = X.T @ dZ
             dZ.sum(axis=0, out=grad_b)
         if not ctx.input_grad:
             return None
