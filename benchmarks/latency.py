@@ -24,10 +24,16 @@ import sys
 import warnings
 
 import numpy as np
-
-from _common import (interleaved_medians, make_data,
-                     optional_torch, parse_args, pinned_threads,
-                     record_problem, PROBLEMS, Config)
+from _common import (
+    PROBLEMS,
+    Config,
+    interleaved_medians,
+    make_data,
+    optional_torch,
+    parse_args,
+    pinned_threads,
+    record_problem,
+)
 from _peers import estimator_class, optional_skann
 
 CONFIG = Config("latency", 2_000, 2_000, 20, (100,), 200)
@@ -198,10 +204,10 @@ def report(seconds, options, title):
         "",
         table(seconds),
         "",
-        "Median seconds per predict_proba call (lower is better); ratios are "
-        "speeds, the peer's time over skann's (above 1: skann is faster).",
-        f"{options.repeats} repeats; one thread; {platform.processor() or platform.machine()}, "
-        f"numpy {np.__version__}, scikit-learn {sklearn.__version__}.",
+        ("Median seconds per predict_proba call (lower is better); ratios are "
+         "speeds, the peer's time over skann's (above 1: skann is faster)."),
+        (f"{options.repeats} repeats; one thread; {platform.processor() or platform.machine()}, "
+         f"numpy {np.__version__}, scikit-learn {sklearn.__version__}."),
     ]
     if share is not None:
         notes.append(f"Other processes used {share:.0%} of the CPUs during the run.")
@@ -222,8 +228,8 @@ def main(argv=None):
     text = "\n".join([
         report(run(options), options, f"{title}; skann dtype='auto' (float64 here)"),
         report(run(options, {"dtype": "float32"}), options, f"{title}; skann dtype='float32'"),
-        "Command: OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 python benchmarks/latency.py "
-        + " ".join(argv if argv is not None else sys.argv[1:]),
+        ("Command: OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 python benchmarks/latency.py "
+         + " ".join(argv if argv is not None else sys.argv[1:])),
     ])
     print(text)
     if options.output:
