@@ -35,6 +35,7 @@ from _common import (
     record_problem,
 )
 from _peers import estimator_class, optional_skann
+from onnx_speed import optional_onnx, session
 
 CONFIG = Config("latency", 2_000, 2_000, 20, (100,), 200)
 ROW_COUNTS = (1, 10, 100, 1_000, 10_000)
@@ -56,23 +57,15 @@ def fitted(library, X, y, **params):
 
 def onnx_predict_proba(model):
     """Return ``predict_proba`` of ``model`` through onnxruntime, or None."""
-    try:
-        import onnxruntime
-        from skl2onnx import to_onnx
-
-        import skann.onnx  # noqa: F401 - registers the converters
-    except ImportError as error:
-        record_problem("import skann.onnx (onnxruntime column skipped)", error)
+    found = optional_onnx()
+    if found is None:
         return None
+    to_onnx, onnxruntime = found
     onx = to_onnx(model, np.zeros((1, CONFIG.n_features), np.float32),
                   options={"zipmap": False})
-    options = onnxruntime.SessionOptions()
-    options.intra_op_num_threads = 1
-    options.inter_op_num_threads = 1
-    session = onnxruntime.InferenceSession(
-        onx.SerializeToString(), options, providers=["CPUExecutionProvider"])
-    name = session.get_inputs()[0].name
-    return lambda X: session.run(["probabilities"], {name: X})[0]
+    sess = session(onnxruntime, onx.SerializeToString(), 1)
+    name = sess.get_inputs()[0].name
+    return lambda X: sess.run(["probabilities"], {name: X})[0]
 
 
 def torch_predict_proba(model):
