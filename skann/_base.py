@@ -37,7 +37,7 @@ from ._compat import (
     validate_data,
 )
 from ._doc_links import DocLinkMixin
-from ._inputs import FLOAT_DTYPES, check_numeric_columns, inference_dtype, scores_dtype
+from ._inputs import FLOAT_DTYPES, check_numeric_columns, inference_dtype, is_plain_rows, scores_dtype
 from ._fit_safety import check_finite_output, check_representable, scale_safe_weights
 from ._docstrings import FIT_VALIDATION_PARAMETERS, fill_doc
 from ._early_stopping import paired_validation_data
@@ -614,11 +614,30 @@ class BaseNetwork(
         With ``reduce(scores, inference)``, the scores of each chunk of rows
         are mapped through it and only the results kept (see
         ``_raw_scores``)."""
+        X, inference = self._inference_input(X)
+        return self._raw_scores(inference, X, start, stop, reduce), inference
+
+    def _inference_input(self, X):
+        """Validated X and the fitted model that will read it:
+        ``(X, (network, loss, encoder, inference_shape))``.
+
+        A plain float array of the fitted width (``is_plain_rows``) is
+        what validation would return unchanged, so it is taken as it is;
+        so is nothing else. Models fitted on a DataFrame always validate
+        (sklearn warns when X has no column names).
+        """
+        fitted = self.__dict__
+        inference = fitted.get("_inference")
+        if (
+            inference is not None
+            and "feature_names_in_" not in fitted
+            and is_plain_rows(X, fitted.get("n_features_in_"))
+        ):
+            return X, inference
         check_is_fitted(self, "network_")
         # Numeric X as it is: the network casts it chunk by chunk.
         X = validate_data(self, X, accept_sparse=_ACCEPT_SPARSE, dtype=inference_dtype(X), reset=False)
-        inference = self._inference
-        return self._raw_scores(inference, X, start, stop, reduce), inference
+        return X, self._inference
 
     @property
     def network_(self):
@@ -641,7 +660,7 @@ class BaseNetwork(
         """Rows per inference chunk (fewer for image networks, within sklearn's
         ``working_memory`` of the call; see ``_architecture.predict_chunk_rows``)."""
         values_per_row, images = (self._inference if inference is None else inference)[3]
-        return predict_chunk_rows(values_per_row, np.dtype(dtype).itemsize, images)
+        return predict_chunk_rows(values_per_row, dtype.itemsize, images)
 
     def _raw_scores(self, inference, X, start=0, stop=None, reduce=None):
         """Raw scores of layers ``start:stop`` for validated X, in X's dtype

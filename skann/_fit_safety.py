@@ -8,7 +8,9 @@ state aside and commit it at the end; see ``skann/_plan.py``.)
 import numpy as np
 import scipy.sparse as sp
 
-__all__ = ["check_finite_output", "check_representable", "scale_safe_weights"]
+from .nn._finite import all_finite
+
+__all__ = ["all_finite", "check_finite_output", "check_representable", "scale_safe_weights"]
 
 # Total sample weights outside this range make weighted means inexact or
 # infinite (a sum above 1.8e308, the L2 penalty alpha / sum(weight)).
@@ -34,7 +36,7 @@ def check_representable(X, dtype):
 
 def check_finite_output(estimator, values, X):
     """Raise a clear ``ValueError`` where finite X overflowed to inf or NaN."""
-    if not np.isfinite(values).all():
+    if not all_finite(values):
         raise ValueError(
             f"The output of {type(estimator).__name__} overflowed to infinity or NaN on "
             f"this X (largest magnitude {_largest_magnitude(X):.3g}). Scale X, e.g. with "

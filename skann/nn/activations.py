@@ -124,7 +124,7 @@ class ReLU(Activation):
     name = "relu"
 
     def forward(self, Z, out, ctx):
-        return np.maximum(Z, 0, out=out)
+        return np.maximum(Z, 0.0, out=out)
 
     def backward(self, dA, Z, A, ctx):
         # A boolean mask times dA, in reused buffers: dA[A <= 0] = 0 gathers

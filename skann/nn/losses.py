@@ -13,7 +13,7 @@ and sums over outputs, so that the value and the gradient agree exactly.
 import numpy as np
 from scipy.special import expit, xlogy
 
-__all__ = ["Loss", "LOSSES", "get_loss"]
+__all__ = ["Loss", "LOSSES", "get_loss", "row_reduce"]
 
 
 def _sample_mean(per_sample, sample_weight):
@@ -23,11 +23,59 @@ def _sample_mean(per_sample, sample_weight):
     has loss 0 (and, in :meth:`Loss.gradient`, a zero gradient).
     """
     if sample_weight is None:
-        return float(per_sample.mean())
+        # per_sample.mean() without its Python wrapper (a call per batch):
+        # the same sum and division; mean() itself where there is no row.
+        n_rows = per_sample.shape[0]
+        return float(np.add.reduce(per_sample) / n_rows) if n_rows else float(per_sample.mean())
     total = sample_weight.sum()
     if total <= 0:
         return 0.0
     return float(np.dot(per_sample, sample_weight) / total)
+
+
+# Rows and columns from which a row reduction goes column by column (below).
+COLUMN_REDUCE_ROWS, COLUMN_REDUCE_WIDTH = 32, 8
+
+
+def row_reduce(ufunc, Z):
+    """``ufunc.reduce(Z, axis=1, keepdims=True)``, fast for narrow ``Z``.
+
+    numpy reduces a short last axis one row at a time: the softmax's row
+    maximum of 10,000 x 3 float64 scores took 272 µs, against 22 µs as a
+    vectorised pass per column. Below 8 columns numpy adds a row left to
+    right, as the column passes do, so the results are the same bits;
+    wider or short ``Z`` keeps numpy's reduction (its pairwise sums).
+
+    Parameters
+    ----------
+    ufunc : numpy.ufunc
+        ``np.add`` or ``np.maximum``.
+    Z : ndarray of shape (n_rows, n_columns)
+
+    Returns
+    -------
+    reduced : ndarray of shape (n_rows, 1), or a scalar for one row
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skann.nn.losses import row_reduce
+    >>> Z = np.arange(120.0).reshape(40, 3)
+    >>> np.array_equal(row_reduce(np.add, Z), Z.sum(axis=1, keepdims=True))
+    True
+    """
+    n_rows, width = Z.shape
+    if n_rows == 1:
+        # A scalar: it broadcasts as the (1, 1) array would, and numpy's
+        # operations with a scalar cost half those with an array to
+        # broadcast (6,400 against 13,800 instructions for 3 values).
+        return ufunc.reduce(Z[0])
+    if n_rows < COLUMN_REDUCE_ROWS or not 2 <= width < COLUMN_REDUCE_WIDTH:
+        return ufunc.reduce(Z, axis=1, keepdims=True)
+    reduced = ufunc(Z[:, 0], Z[:, 1])
+    for column in range(2, width):
+        ufunc(reduced, Z[:, column], out=reduced)
+    return reduced[:, None]
 
 
 class Loss:
@@ -120,9 +168,9 @@ class LogLoss(Loss):
     output_activation = "softmax"
 
     def output(self, Z, out):
-        out = np.subtract(Z, Z.max(axis=1, keepdims=True), out=out)
+        out = np.subtract(Z, row_reduce(np.maximum, Z), out=out)
         np.exp(out, out=out)
-        out /= out.sum(axis=1, keepdims=True)
+        out /= row_reduce(np.add, out)
         return out
 
     def per_sample(self, Y, P):

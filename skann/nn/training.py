@@ -12,7 +12,6 @@ objective; the loop knows no estimator.
 import time
 
 import numpy as np
-import scipy.sparse as sp
 
 from .hooks import History, Hook
 from .schedules import Constant
@@ -104,11 +103,12 @@ class MinibatchPlan:
         # Weights stay in their own dtype (float64 from the estimators): the
         # loss uses them as ratios, which float32 could overflow.
         weight = None if self.sample_weight is None else self.sample_weight[rows]
-        Y = np.take(self.Y, rows, axis=0, out=self._buffer("Y", (len(rows), self.Y.shape[1]), self.Y.dtype), mode="clip")
-        if sp.issparse(self.X):
+        # ndarray.take: np.take without its Python wrapper (called per batch).
+        Y = self.Y.take(rows, axis=0, out=self._buffer("Y", (len(rows), self.Y.shape[1]), self.Y.dtype), mode="clip")
+        if not isinstance(self.X, np.ndarray):  # sparse
             return Batch(self.X[rows].astype(self.dtype), Y, weight)
         shape = (len(rows), self.X.shape[1])
-        X = np.take(self.X, rows, axis=0, out=self._buffer("X", shape, self.X.dtype), mode="clip")
+        X = self.X.take(rows, axis=0, out=self._buffer("X", shape, self.X.dtype), mode="clip")
         if X.dtype != self.dtype:
             cast = self._buffer("X_cast", shape, self.dtype)
             np.copyto(cast, X)

@@ -8,6 +8,8 @@ network can serve many threads at once. A training loop creates one context
 and reuses its buffers from batch to batch.
 """
 
+import math
+
 import numpy as np
 
 __all__ = ["Context", "LayerContext", "Buffers"]
@@ -26,23 +28,27 @@ class Buffers:
     True
     """
 
-    __slots__ = ("_arrays",)
+    __slots__ = ("_arrays", "_shaped")
 
     def __init__(self):
-        self._arrays = {}
+        self._arrays = {}  # key -> flat array, the largest asked for
+        self._shaped = {}  # key -> the view last returned
 
     def get(self, key, shape, dtype):
         """A C-contiguous array of ``shape``, valid until the next ``get(key)``."""
-        # Called several times per batch: plain Python arithmetic, no np.prod.
         if isinstance(shape, int):
             shape = (shape,)
-        size = 1
-        for extent in shape:
-            size *= extent
+        # Called several times per batch, mostly with the last batch's
+        # shape: that view again, without slicing and reshaping anew.
+        shaped = self._shaped.get(key)
+        if shaped is not None and shaped.shape == shape and shaped.dtype == dtype:
+            return shaped
+        size = math.prod(shape)
         array = self._arrays.get(key)
         if array is None or array.size < size or array.dtype != dtype:
             array = self._arrays[key] = np.empty(max(size, 1), dtype=dtype)
-        return array[:size].reshape(shape)
+        shaped = self._shaped[key] = (array if array.size == size else array[:size]).reshape(shape)
+        return shaped
 
 
 class LayerContext(Buffers):
@@ -77,7 +83,8 @@ class LayerContext(Buffers):
         self.state = state
         self.input_grad = input_grad
         self.saved = {}
-        super().__init__()
+        # Buffers' own state, without a second __init__ call per layer.
+        self._arrays, self._shaped = {}, {}
 
     # A reusable array of this pass: Buffers.get itself, one call deep
     # (layers ask for several per batch).

@@ -18,6 +18,7 @@ cached functions of them, called with the shape of the batch
 shared by networks, copies and threads.
 """
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -62,10 +63,7 @@ class Weight:
     @property
     def size(self):
         """Number of elements."""
-        size = 1
-        for extent in self.shape:
-            size *= int(extent)
-        return size
+        return int(math.prod(self.shape))
 
 
 class Layer(Params):
