@@ -26,7 +26,9 @@ Run ``python benchmarks/semi_supervised.py`` (10 seeds; ``--quick`` for 2
 seeds; ``--first-seed 10`` for seeds 10-19, which the defaults were not
 tuned on). ``--methods pseudo_label`` runs one skann method; ``--only
 digits`` one data set; ``--convnet`` adds the ConvNet with
-``input_shape=(8, 8)`` on digits scaled to [0, 1] (slow). ``--scaling``
+``input_shape=(8, 8)`` on digits scaled to [0, 1] (slow). ``--no-guard``
+fits skann's methods with ``supervised_fallback=False`` (what the guard
+costs), ``--no-peers`` leaves out scikit-learn's models. ``--scaling``
 times instead a graph-aware fit on 100,000 rows of 50 features (1,000 of
 them labelled) against the same network fitted on every row labelled.
 """
@@ -52,6 +54,9 @@ skann = optional_skann()
 
 SEEDS = tuple(range(10))
 METHODS = ("auto", "graph", "pseudo_label", "entropy", "pi_model")
+# --no-peers: skann's models only; --no-guard: supervised_fallback=False.
+PEERS = True
+GUARD = True
 FIT_SECONDS_LIMIT = 15.0
 
 # (data set, L, target accuracy of the best skann method or None)
@@ -117,9 +122,13 @@ def classification_models(seed, name="digits"):
             lambda: skann.MLPClassifier(semi_supervised="labelled_only", random_state=seed), False
         ),
     }
+    if not PEERS:
+        models = {"skann labelled_only": models["skann labelled_only"]}
     for method in METHODS:
         models[f"skann {method}"] = (
-            lambda method=method: skann.MLPClassifier(semi_supervised=method, random_state=seed),
+            lambda method=method: skann.MLPClassifier(
+                semi_supervised=method, supervised_fallback=GUARD, random_state=seed
+            ),
             False,
         )
     return models
@@ -286,7 +295,7 @@ def scaling(n_rows=100_000, n_features=50, n_labels=1_000, seed=0):
 
 
 def main(argv=None):
-    global SEEDS, METHODS
+    global SEEDS, METHODS, PEERS, GUARD
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="2 seeds")
     parser.add_argument("--seeds", type=int, default=10, help="N seeds from --first-seed (10)")
@@ -296,7 +305,10 @@ def main(argv=None):
     parser.add_argument("--methods", default=",".join(METHODS), help="skann methods")
     parser.add_argument("--convnet", action="store_true", help="add the ConvNet cases")
     parser.add_argument("--scaling", action="store_true", help="time a fit on 100,000 x 50 rows instead")
+    parser.add_argument("--no-peers", action="store_true", help="skann's models only (classification)")
+    parser.add_argument("--no-guard", action="store_true", help="skann's methods with supervised_fallback=False")
     args = parser.parse_args(argv)
+    PEERS, GUARD = not args.no_peers, not args.no_guard
     if args.scaling:
         scaling()
         return
