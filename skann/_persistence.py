@@ -21,7 +21,8 @@ __all__ = ["SKOPS_TRUSTED_TYPES"]
 #: estimators and their target encoders, the network with its layers, weights, initialisers,
 #: activations and losses, the optimizers and schedules that ``warm_start``
 #: and ``partial_fit`` continue, and the labelled-samples scorer a fitted
-#: ``GridSearchCV`` keeps. Every one of them is plain data (numbers, strings,
+#: ``GridSearchCV`` keeps, and sklearn's LogisticRegression and Ridge (the
+#: Tabular estimators' linear blend). Every one of them is plain data (numbers, strings,
 #: numpy arrays and each other); none runs code when loaded.
 SKOPS_TRUSTED_TYPES = [
     "skann._autoencoder.AutoEncoder",
@@ -71,6 +72,9 @@ SKOPS_TRUSTED_TYPES = [
     "skann.tabular._estimators.TabularClassifier",
     "skann.tabular._estimators.TabularRegressor",
     "skann.tabular._preprocessing.TabularPreprocessor",
+    # The linear models of the Tabular estimators' blend (linear_model_).
+    "sklearn.linear_model._logistic.LogisticRegression",
+    "sklearn.linear_model._ridge.Ridge",
 ]
 
 # Key of the saving skann version in an estimator's pickled state.

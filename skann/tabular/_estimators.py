@@ -21,6 +21,7 @@ from .._compat import Interval, StrOptions
 from .._plan import fit_plan
 from .._regressor import MLPRegressor
 from ..nn.layers import CategoryEmbedding, NumericEmbedding, Scale
+from ._blend import blend_kind, blended_scores, fit_blend
 from ._preprocessing import TabularPreprocessor, validated_table
 from ._split import split_by_weight
 
@@ -38,6 +39,7 @@ TABULAR_CONSTRAINTS = {
     "numeric_embedding": ["boolean"],
     "scaling_layer": ["boolean"],
     "clip_value": [Interval(Real, 0, None, closed="neither"), None],
+    "linear_blend": ["boolean"],
 }
 
 
@@ -106,17 +108,35 @@ class TabularMixin:
         hidden = [*self._input_layers(preprocessor), *self._hidden_layers()]
         return fit_plan(params, data, previous, hidden, self._loss_name(data.encoder), incremental)
 
+    def _commit(self, data, plan, state, outcome, semi_supervised=None):
+        """The MLPs' commit, with the linear blend (``_blend``) fitted first
+        and committed in the same update. ``partial_fit`` calls (no
+        validation data) and ``linear_blend=False`` commit no blend."""
+        if not (outcome.interrupted and not outcome.records):
+            blend = {"linear_model_": None, "linear_weight_": 0.0}
+            if self.linear_blend:
+                inference = (state.network, plan.loss, data.encoder, plan.inference_shape)
+                blend = fit_blend(data, plan.loss, lambda X: self._raw_scores(inference, X))
+            data.fitted = {**data.fitted, **blend}
+        super()._commit(data, plan, state, outcome, semi_supervised)
+
     # ------------------------------------------------------------------
     # Inference: one read of the model, then the preprocessor and network
     # ------------------------------------------------------------------
     def _scores(self, X, start=0, stop=None, reduce=None):
         check_is_fitted(self, "network_")
         # One copy of the attributes: a refit in another thread commits the
-        # preprocessor and the network in one update, so they match.
+        # preprocessor, the network and the blend in one update, so they match.
         model = self.__dict__.copy()
         inference, preprocessor = model["_inference"], model["preprocessor_"]
         encoded = preprocessor._encoded(validated_table(self, X, reset=False))
-        return self._raw_scores(inference, encoded, start, stop, reduce), inference
+        linear, w = model.get("linear_model_"), model.get("linear_weight_", 0.0)
+        if linear is None or w == 0 or start != 0 or stop is not None:
+            return self._raw_scores(inference, encoded, start, stop, reduce), inference
+        scores = blended_scores(
+            self._raw_scores(inference, encoded), blend_kind(inference[2], inference[1]), linear, w, encoded,
+        )
+        return (scores if reduce is None else reduce(scores, inference)), inference
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -195,6 +215,15 @@ class TabularClassifier(TabularMixin, MLPClassifier):
         A learned scale per input column (:class:`~skann.layers.Scale`).
     clip_value : float or None, default=3.0
         Bound of the smooth clipping of scaled numeric columns.
+    linear_blend : bool, default=True
+        Also fit a ``LogisticRegression`` (sklearn's defaults) on the
+        preprocessed training rows, with the same sample weights, and
+        predict ``(1 - w)`` times the network's probabilities plus ``w``
+        times the linear model's, with ``w`` in 0, 0.1, ..., 1 the weight
+        of lowest log-loss on the validation rows (the internal split or
+        ``X_val``). Without validation rows (``early_stopping=False``,
+        fewer than 30 rows), for multilabel targets, or when a class is
+        missing from the training rows, ``w`` is 0.
     **mlp_parameters
         The other parameters of :class:`~skann.MLPClassifier` (``tol``,
         ``class_weight``, ``semi_supervised``, ``layers``, ...), at its
@@ -205,6 +234,10 @@ class TabularClassifier(TabularMixin, MLPClassifier):
     preprocessor_ : TabularPreprocessor
         The fitted preprocessing (on the first ``fit`` or ``partial_fit``
         call; later ``partial_fit`` and ``warm_start`` calls reuse it).
+    linear_model_ : LogisticRegression or None
+        The linear model of the blend (None when ``linear_weight_`` is 0).
+    linear_weight_ : float
+        Its weight ``w`` in the predictions.
     classes_, history_, n_iter_, best_validation_score_ : see MLPClassifier
 
     See Also
@@ -216,7 +249,9 @@ class TabularClassifier(TabularMixin, MLPClassifier):
     -----
     ``partial_fit`` fits the preprocessing on its first batch only: later
     batches are scaled with the first batch's medians and quantiles, and
-    categories first seen later are encoded as unknown.
+    categories first seen later are encoded as unknown. It has no
+    validation rows, so it fits no linear blend and drops the blend of an
+    earlier ``fit``: its predictions are the network's alone.
 
     Examples
     --------
@@ -247,7 +282,7 @@ class TabularClassifier(TabularMixin, MLPClassifier):
         dtype=DEFAULTS["dtype"], semi_supervised=None, unlabelled_marker="auto", unsupervised_weight=1.0,
         confidence_threshold=0.6, perturbation_scale=1.0, supervised_fallback=True, layers=None,
         dropout=0.0, categorical_features="from_dtype", max_onehot=8, embedding_dim=8,
-        numeric_embedding=False, scaling_layer=False, clip_value=3.0,
+        numeric_embedding=False, scaling_layer=False, clip_value=3.0, linear_blend=True,
     ):
         store_init_params(self, locals())
 
@@ -278,6 +313,10 @@ class TabularRegressor(TabularMixin, MLPRegressor):
     numeric_embedding : bool, default=False
     scaling_layer : bool, default=False
     clip_value : float or None, default=3.0
+    linear_blend : bool, default=True
+        As in :class:`TabularClassifier`, with a ``Ridge`` (sklearn's
+        defaults), values blended and the squared error on the validation
+        rows choosing ``w``; ``loss="poisson"`` fits no blend.
     **mlp_parameters
         As :class:`TabularClassifier` and :class:`~skann.MLPRegressor`.
 
@@ -285,6 +324,10 @@ class TabularRegressor(TabularMixin, MLPRegressor):
     ----------
     preprocessor_ : TabularPreprocessor
         The fitted preprocessing.
+    linear_model_ : Ridge or None
+        The linear model of the blend (None when ``linear_weight_`` is 0).
+    linear_weight_ : float
+        Its weight ``w`` in the predictions.
 
     See Also
     --------
@@ -317,7 +360,7 @@ class TabularRegressor(TabularMixin, MLPRegressor):
         dtype=DEFAULTS["dtype"], scale_target=True, semi_supervised=None, unlabelled_marker="auto",
         unsupervised_weight=1.0, confidence_threshold=0.6, perturbation_scale=1.0, supervised_fallback=True,
         layers=None, dropout=0.0, categorical_features="from_dtype", max_onehot=8, embedding_dim=8,
-        numeric_embedding=False, scaling_layer=False, clip_value=3.0,
+        numeric_embedding=False, scaling_layer=False, clip_value=3.0, linear_blend=True,
     ):
         store_init_params(self, locals())
 
