@@ -21,8 +21,10 @@ from ._vat import VirtualAdversarial
 
 __all__ = ["GraphBatch", "GraphPlan", "TermWeights", "graph_training"]
 
-# Rows of each kind per step.
-LABELLED_BATCH = 64
+# Rows of each kind per step. 128 labelled rows rather than the 64 of the
+# first prototype: with 100 to 200 labels, +0.15 to +0.44 points on digits
+# (seeds 0-4); up to 64 labels, the same batches.
+LABELLED_BATCH = 128
 UNLABELLED_BATCH = 128
 # Share of the steps over which the unsupervised weights ramp up, and over
 # which the soft targets' weight decays linearly to 0.
@@ -107,7 +109,7 @@ class GraphPlan:
     random_state : RandomState
     dtype : dtype
         Compute dtype.
-    labelled_batch, unlabelled_batch : int, default=64, 128
+    labelled_batch, unlabelled_batch : int, default=128, 128
     late_rows : ndarray of int, default=None
         Labelled rows that join ``labelled_rows`` from epoch
         ``join_epoch + 1`` on (the guard's held-out rows, once judged).
