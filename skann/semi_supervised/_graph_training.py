@@ -23,7 +23,8 @@ __all__ = ["GraphBatch", "GraphPlan", "TermWeights", "graph_training"]
 
 # Rows of each kind per step. 128 labelled rows rather than the 64 of the
 # first prototype: with 100 to 200 labels, +0.15 to +0.44 points on digits
-# (seeds 0-4); up to 64 labels, the same batches.
+# on the tuning seeds 0-4, within -0.3 to +0.3 on seeds 10-19 (noise);
+# up to 64 labels, the same batches.
 LABELLED_BATCH = 128
 UNLABELLED_BATCH = 128
 # Share of the steps over which the unsupervised weights ramp up, and over
