@@ -660,7 +660,8 @@ class BaseNetwork(
         """Rows per inference chunk (fewer for image networks, within sklearn's
         ``working_memory`` of the call; see ``_architecture.predict_chunk_rows``)."""
         values_per_row, images = (self._inference if inference is None else inference)[3]
-        return predict_chunk_rows(values_per_row, dtype.itemsize, images)
+        itemsize = dtype.itemsize if isinstance(dtype, np.dtype) else np.dtype(dtype).itemsize
+        return predict_chunk_rows(values_per_row, itemsize, images)
 
     def _raw_scores(self, inference, X, start=0, stop=None, reduce=None):
         """Raw scores of layers ``start:stop`` for validated X, in X's dtype

@@ -260,10 +260,12 @@ def test_every_registered_class_is_trusted():
 
 
 def test_every_trusted_name_is_a_real_skann_type():
+    """skann's own types, and the scikit-learn models a fitted skann model holds
+    (the Tabular estimators' linear blend)."""
     assert SKOPS_TRUSTED_TYPES == sorted(set(SKOPS_TRUSTED_TYPES))
     for name in SKOPS_TRUSTED_TYPES:
         module_name, _, class_name = name.rpartition(".")
-        assert module_name.split(".")[0] == "skann", name
+        assert module_name.split(".")[0] in ("skann", "sklearn"), name
         cls = getattr(importlib.import_module(module_name), class_name)
         assert inspect.isclass(cls) and _qualified(cls) == name, name
 
