@@ -38,9 +38,10 @@ def graph_terms(P, P_neighbours, targets, prior, weights):
     Examples
     --------
     >>> import numpy as np
-    >>> from skann.semi_supervised._graph_training import TermWeights, graph_terms
+    >>> from skann.semi_supervised._graph_objective import graph_terms
+    >>> from skann.semi_supervised._graph_training import TermWeights
     >>> P = np.array([[0.5, 0.5]])
-    >>> value = graph_terms(P, P.copy(), P.copy(), np.array([0.5, 0.5]), TermWeights())
+    >>> value = graph_terms(P, P.copy(), P.copy(), np.array([0.5, 0.5]), TermWeights(targets=1.0))
     >>> round(value, 6), P.tolist()  # 2 log 2: entropy plus cross-entropy
     (1.386294, [[0.0, 0.0]])
     """
@@ -96,7 +97,7 @@ def divergence(loss_name, P, Q):
     Examples
     --------
     >>> import numpy as np
-    >>> from skann.semi_supervised._graph_training import divergence
+    >>> from skann.semi_supervised._graph_objective import divergence
     >>> divergence("squared_error", np.zeros((2, 1)), np.ones((2, 1)))
     1.0
     >>> round(divergence("binary_log_loss", np.array([[0.5]]), np.array([[0.5]])), 12)
