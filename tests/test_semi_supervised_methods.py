@@ -230,6 +230,20 @@ def test_partial_fit_stream_uses_each_batchs_own_graph_and_continues_the_rampup(
     assert model.score(X, y) > 0.85
 
 
+def test_auto_in_a_stream_may_change_method_from_call_to_call():
+    """"auto" resolves per call: a batch of 1,200 rows trains with the graph
+    method, one of 300 with pseudo-labels; each keeps its own state."""
+    X, y = make_moons(1500, noise=0.1, random_state=0)
+    y_partial = _partly_labelled(y, 100)
+    model = MLPClassifier(semi_supervised="auto", **FAST)
+    model.partial_fit(X[:1200], y_partial[:1200], classes=[0, 1])
+    model.partial_fit(X[1200:], y_partial[1200:])
+    model.partial_fit(X[:1200], y_partial[:1200])
+    state = model._unlabelled_state
+    assert state["graph_steps"]["steps"] == 20 and state["progress"]["epochs"] == 1
+    assert np.isfinite(model.predict_proba(X)).all()
+
+
 def test_partial_fit_of_a_batch_without_labels_is_a_clear_error_and_changes_nothing():
     X, y = make_moons(100, noise=0.1, random_state=0)
     model = MLPClassifier(semi_supervised="graph", **FAST).partial_fit(X, _partly_labelled(y, 20), classes=[0, 1])

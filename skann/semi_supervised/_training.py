@@ -276,12 +276,12 @@ def consistency_training(
         The mean teacher's :class:`~skann.nn.hooks.EMA`, then the judge.
     state : dict
     """
-    if state is None:
+    if state is None or "center" not in state:  # a first call, or one after the graph method's
         center, spread = feature_statistics(X, network.dtype)
-        state = {
-            "center": center, "spread": spread, "teacher": {"params": None},
-            "progress": {"epochs": 0}, "alignment": {},
-        }
+        state = dict(
+            state or {}, center=center, spread=spread, teacher={"params": None},
+            progress={"epochs": 0}, alignment={},
+        )
     method = METHODS[params["semi_supervised"]](loss, params["confidence_threshold"])
     images = len(image_shape) == 3  # input_shape gave images
     if images:
