@@ -87,11 +87,12 @@ class HeldOutJudge(Hook):
     Notes
     -----
     Judged at the end, the held-out labels cost accuracy (the final network
-    never trains on them as labels); the graph method judges halfway and
-    then trains on them, so that the final network has every label
-    (``docs/semi_supervised.rst`` gives both measured by
-    ``benchmarks/semi_supervised.py``). The judged network is then the
-    halfway one: a method that collapses shows it by then.
+    never trains on them as labels); the graph method judges after a
+    quarter of its epochs (``at_epoch``) and then trains on them, so that
+    the final network has every label (``docs/semi_supervised.rst`` gives
+    the cost measured by ``benchmarks/semi_supervised.py --no-guard``). The
+    judged network is then the quarter-way one: a method that collapses
+    shows it by then.
     """
 
     def __init__(self, rows, positions, weight, supervised_score):
