@@ -61,7 +61,7 @@ class FitData:
     X : {ndarray, sparse matrix} of shape (n_labelled, n_features)
         The labelled rows.
     Y : ndarray of shape (n_labelled, n_outputs)
-        Their encoded targets (float64).
+        Their encoded targets: float64, or one-hot ``uint8`` (classes).
     sample_weight : ndarray or None
         Their weights, class weights multiplied in.
     encoder : ClassEncoder or TargetScaler
@@ -188,7 +188,13 @@ class Outcome:
 
 
 def evaluator(loss, encoder, X, Y, sample_weight, chunk_rows):
-    """``evaluate(network) -> (loss, score)`` on encoded data, no penalty."""
+    """``evaluate(network) -> (loss, score)`` on encoded data, no penalty.
+
+    Integer targets (the classifier's one-hot ``uint8``) are read as
+    float64, the dtype the loss and the score are computed in.
+    """
+    if Y.dtype.kind != "f":
+        Y = Y.astype(np.float64)
 
     def evaluate(network):
         P = network.output(X, chunk_rows=chunk_rows)
@@ -266,6 +272,13 @@ def fit_plan(params, data, previous, hidden_layers, loss_name, incremental):
         plan.method = resolve_method(params["semi_supervised"], loss_name, n_outputs, data.unlabelled[0].shape[0])
     check_fit_memory(network_plan, plan.dtype.itemsize, plan.rows_per_batch(max(data.X.shape[0], 1)), plan.lbfgs)
     return plan
+
+
+def training_rows(n_rows):
+    """``arange(n_rows)``: the row indices a minibatch plan shuffles each
+    epoch, in int32 where they fit (half the memory of int64; a shuffle
+    draws the same permutation whatever the integer type)."""
+    return np.arange(n_rows, dtype=np.int32 if n_rows <= np.iinfo(np.int32).max else np.intp)
 
 
 def batch_rows(batch_size, n_samples, warn=False):
@@ -389,14 +402,20 @@ class FitPlan:
 
     def _run_stochastic(self, state, data, task, judge, interruptible):
         params, network, random_state = self.params, state.network, state.random_state
-        X, Y, weight = data.X, data.Y.astype(self.dtype, copy=False), data.sample_weight
-        rows = np.arange(X.shape[0])
+        X, Y, weight = data.X, data.Y, data.sample_weight
+        supervised = data.unlabelled is None
+        if not supervised:  # the semi-supervised plans read and extend plan.Y
+            Y = Y.astype(self.dtype, copy=False)
+        rows = training_rows(X.shape[0])
         validation = data.validation
         if self.early_stopping and validation is None:
+            # The split reads the targets in the compute dtype (a copy that
+            # lives only for the split; batches are cast one by one).
+            cast = Y.astype(self.dtype, copy=False)
             rows, validation = split_validation(
-                X, Y, weight, params["validation_fraction"], data.encoder.stratification(Y), random_state,
+                X, cast, weight, params["validation_fraction"], data.encoder.stratification(cast), random_state,
             )
-        supervised = data.unlabelled is None
+            del cast
         evaluate = None if validation is None else self._evaluate(data, validation)
         monitoring = Monitoring(params, evaluate, self.early_stopping, state.stopping, supervised)
         hooks = [FiniteCheck(divergence_hint(params)), *monitoring.hooks]

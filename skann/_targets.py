@@ -153,8 +153,8 @@ class ClassEncoder:
     def loss_name(self):
         return "log_loss" if self.binarizer.y_type_ == "multiclass" else "binary_log_loss"
 
-    def encode(self, y, sample_weight=None, check_known=True, name="y"):
-        """The float target matrix of labels ``y``.
+    def encode(self, y, sample_weight=None, check_known=True, name="y", dtype=np.float64):
+        """The one-hot target matrix of labels ``y``.
 
         Parameters
         ----------
@@ -166,11 +166,14 @@ class ClassEncoder:
             the labels it was fitted on).
         name : str, default="y"
             How error messages call ``y``.
+        dtype : dtype, default=np.float64
+            The matrix's dtype. Its 0s and 1s are exact in any: the
+            classifier keeps them in ``uint8``, an eighth of float64.
         """
         y = self._labels(y)
         if check_known:
             self.check_known(y, name)
-        Y = self.binarizer.transform(y).astype(np.float64, copy=False)
+        Y = self.binarizer.transform(y).astype(dtype, copy=False)
         if sample_weight is not None and self.single_label:
             self._check_weighted_classes(Y, sample_weight)
         return Y

@@ -38,9 +38,9 @@ class Batch:
 class MinibatchPlan:
     """Minibatches over ``rows`` of (X, Y, weight), shuffled each epoch.
 
-    Each batch is gathered from X once into buffers reused from batch to
-    batch (owned by the plan, which lives for one fit) and cast to the
-    compute dtype there; X is never copied whole.
+    Each batch is gathered from X and Y once into buffers reused from
+    batch to batch (owned by the plan, which lives for one fit) and cast to
+    the compute dtype there; X and Y are never copied whole.
 
     With ``batch_size > 1`` no batch has a single row: a last batch of one
     row joins the one before (33 rows in batches of 32 make one batch of
@@ -51,7 +51,8 @@ class MinibatchPlan:
     ----------
     X : {ndarray, sparse matrix} of shape (n_samples, n_features)
     Y : ndarray of shape (n_samples, n_outputs)
-        Encoded targets, in the compute dtype.
+        Encoded targets, in any dtype that holds them exactly (one-hot
+        classes in ``uint8``): each batch is cast to the compute dtype.
     sample_weight : ndarray of shape (n_samples,) or None
     rows : ndarray of int
         The training rows.
@@ -105,15 +106,20 @@ class MinibatchPlan:
         weight = None if self.sample_weight is None else self.sample_weight[rows]
         # ndarray.take: np.take without its Python wrapper (called per batch).
         Y = self.Y.take(rows, axis=0, out=self._buffer("Y", (len(rows), self.Y.shape[1]), self.Y.dtype), mode="clip")
+        Y = self._cast(Y, "Y_cast")
         if not isinstance(self.X, np.ndarray):  # sparse
             return Batch(self.X[rows].astype(self.dtype), Y, weight)
         shape = (len(rows), self.X.shape[1])
         X = self.X.take(rows, axis=0, out=self._buffer("X", shape, self.X.dtype), mode="clip")
-        if X.dtype != self.dtype:
-            cast = self._buffer("X_cast", shape, self.dtype)
-            np.copyto(cast, X)
-            X = cast
-        return Batch(X, Y, weight)
+        return Batch(self._cast(X, "X_cast"), Y, weight)
+
+    def _cast(self, array, key):
+        """``array`` in the compute dtype, in the reused buffer ``key``."""
+        if array.dtype == self.dtype:
+            return array
+        cast = self._buffer(key, array.shape, self.dtype)
+        np.copyto(cast, array)
+        return cast
 
     def _buffer(self, key, shape, dtype):
         array = self._buffers.get(key)
