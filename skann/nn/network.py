@@ -440,8 +440,9 @@ class Network:
         np.copyto(self.state, state)
 
     def is_finite(self):
-        """Whether every parameter and state value is finite."""
-        return bool(np.isfinite(self.params).all() and np.isfinite(self.state).all())
+        """Whether every parameter and state value is finite (checked without
+        a parameter-sized temporary: it runs at the end of every epoch)."""
+        return all_finite(self.params) and all_finite(self.state)
 
     def __deepcopy__(self, memo):
         # Built layers are configuration only (never changed after build):

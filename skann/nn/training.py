@@ -331,7 +331,7 @@ class TrainingLoop:
         total = weight = 0.0
         for batch in plan.batches():
             loss = objective(network, batch, ctx)
-            optimizer.step(params, grads, rate)
+            optimizer.step(params, grads, rate, consume_grads=True)  # the next batch recomputes them
             total += loss * batch.n_rows
             weight += batch.n_rows
             for hook in step_hooks:

@@ -478,14 +478,16 @@ def test_minibatch_plan_covers_the_rows_once_per_epoch(sparse):
     for _ in range(2):
         batches = [(b.X.toarray() if sparse else b.X.copy(), b.Y.copy(), b.weight.copy(), b.n_rows) for b in plan.batches()]
         assert [n_rows for *_, n_rows in batches] == [16, 16, 13]
-        # Inputs in the compute dtype; weights keep theirs (they are ratios,
-        # which float32 could overflow).
-        assert all(batch[0].dtype == np.float32 and batch[2].dtype == np.float64 for batch in batches)
+        # Inputs and targets in the compute dtype; weights keep theirs (they
+        # are ratios, which float32 could overflow).
+        assert all(
+            batch[0].dtype == batch[1].dtype == np.float32 and batch[2].dtype == np.float64 for batch in batches
+        )
         order = np.concatenate([batch[2] for batch in batches]).astype(int)  # weight = row index
         assert sorted(order) == list(rows)
         for X_batch, Y_batch, weight_batch, _ in batches:
             np.testing.assert_allclose(X_batch, X[weight_batch.astype(int)].astype(np.float32), rtol=1e-7)
-            np.testing.assert_array_equal(Y_batch, Y[weight_batch.astype(int)])
+            np.testing.assert_array_equal(Y_batch, Y[weight_batch.astype(int)].astype(np.float32))
         orders.append(order)
     assert not np.array_equal(orders[0], orders[1])  # shuffled anew each epoch
     np.testing.assert_array_equal(rows, np.arange(5, 50))  # the caller's rows stay as given
