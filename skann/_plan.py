@@ -343,6 +343,22 @@ class FitPlan:
                 state.schedule.restart()
         return state
 
+    def training_targets(self, Y):
+        """``Y`` as training reads it: float targets in the compute dtype
+        (a float32 copy, half of float64's memory, once nothing else needs
+        the float64 ones); others (the classes' ``uint8``) as they are.
+
+        Parameters
+        ----------
+        Y : ndarray of shape (n_samples, n_outputs)
+            Encoded targets.
+
+        Returns
+        -------
+        Y : ndarray of shape (n_samples, n_outputs)
+        """
+        return Y.astype(self.dtype, copy=False) if Y.dtype.kind == "f" else Y
+
     def rows_per_batch(self, n_rows):
         """Minibatch size of this plan for ``n_rows`` training rows."""
         return n_rows if self.lbfgs else batch_rows(self.params["batch_size"], n_rows)
