@@ -38,7 +38,7 @@ from .nn import Dense, Divergence, FiniteCheck, LbfgsLoop, MinibatchPlan, Networ
 from .nn import TrainingLoop, Verbose, get_loss
 from .nn.layers import Dropout
 from .nn.schedules import Cosine
-from .nn.training import Batch
+from .nn.training import Batch, row_indices
 from .semi_supervised._methods import GRAPH, GRAPH_LEARNING_RATE_GAIN, graph_consistency, resolve_method
 from .semi_supervised._training import consistency_training
 
@@ -274,14 +274,6 @@ def fit_plan(params, data, previous, hidden_layers, loss_name, incremental):
     return plan
 
 
-def training_rows(n_rows):
-    """``arange(n_rows)``: the row indices a minibatch plan shuffles each
-    epoch, in the smallest unsigned type that holds them (uint16 up to
-    65,536 rows: a quarter of int64's memory; a shuffle draws the same
-    permutation whatever the integer type)."""
-    return np.arange(n_rows, dtype=np.min_scalar_type(max(n_rows - 1, 0)))
-
-
 def batch_rows(batch_size, n_samples, warn=False):
     """Minibatch size for ``n_samples`` training rows."""
     if batch_size == "auto":
@@ -423,7 +415,9 @@ class FitPlan:
         supervised = data.unlabelled is None
         if not supervised:  # the semi-supervised plans read and extend plan.Y
             Y = Y.astype(self.dtype, copy=False)
-        rows = training_rows(X.shape[0])
+        # All rows (None: the plan keeps no index array), or explicit rows
+        # where an early-stopping split or a semi-supervised plan needs them.
+        rows = None if supervised else row_indices(X.shape[0])
         validation = data.validation
         if self.early_stopping and validation is None:
             # The split reads the targets in the compute dtype (a copy that
@@ -433,11 +427,12 @@ class FitPlan:
                 X, cast, weight, params["validation_fraction"], data.encoder.stratification(cast), random_state,
             )
             del cast
+        n_rows = X.shape[0] if rows is None else len(rows)
         evaluate = None if validation is None else self._evaluate(data, validation)
         monitoring = Monitoring(params, evaluate, self.early_stopping, state.stopping, supervised)
         hooks = [FiniteCheck(divergence_hint(params)), *monitoring.hooks]
         plan = MinibatchPlan(
-            X, Y, weight, rows, batch_rows(params["batch_size"], max(len(rows), 1), warn=len(rows) > 0),
+            X, Y, weight, rows, batch_rows(params["batch_size"], max(n_rows, 1), warn=n_rows > 0),
             params["shuffle"], random_state, self.dtype,
         )
         objective = SupervisedObjective(self.loss, l2_strength(params), self._input_noise(random_state))

@@ -16,7 +16,7 @@ import numpy as np
 from .hooks import History, Hook
 from .schedules import Constant
 
-__all__ = ["Batch", "MinibatchPlan", "SupervisedObjective", "TrainingLoop"]
+__all__ = ["Batch", "MinibatchPlan", "SupervisedObjective", "TrainingLoop", "row_indices"]
 
 
 class Batch:
@@ -35,6 +35,29 @@ class Batch:
 # ----------------------------------------------------------------------
 # Plans: which rows form the batches of an epoch
 # ----------------------------------------------------------------------
+def row_indices(n_rows):
+    """``arange(n_rows)`` in the smallest unsigned type that holds it.
+
+    uint16 up to 65,536 rows: a quarter of int64's memory. A shuffle draws
+    the same permutation whatever the integer type.
+
+    Parameters
+    ----------
+    n_rows : int
+
+    Returns
+    -------
+    rows : ndarray of shape (n_rows,)
+
+    Examples
+    --------
+    >>> from skann.nn.training import row_indices
+    >>> row_indices(300).dtype.name, row_indices(70_000).dtype.name
+    ('uint16', 'uint32')
+    """
+    return np.arange(n_rows, dtype=np.min_scalar_type(max(n_rows - 1, 0)))
+
+
 class MinibatchPlan:
     """Minibatches over ``rows`` of (X, Y, weight), shuffled each epoch.
 
@@ -54,8 +77,10 @@ class MinibatchPlan:
         Encoded targets, in any dtype that holds them exactly (one-hot
         classes in ``uint8``): each batch is cast to the compute dtype.
     sample_weight : ndarray of shape (n_samples,) or None
-    rows : ndarray of int
-        The training rows.
+    rows : ndarray of int or None
+        The training rows; None for all of them, with no index array kept
+        between epochs (each epoch's order is made anew, by
+        :func:`row_indices`).
     batch_size : int
     shuffle : bool
     random_state : RandomState
@@ -76,13 +101,15 @@ class MinibatchPlan:
     @property
     def n_samples(self):
         """Rows seen per epoch."""
-        return len(self.rows)
+        return self.X.shape[0] if self.rows is None else len(self.rows)
 
     def batches(self):
         """Yield the epoch's :class:`Batch` objects (buffers reused)."""
-        order = self.rows
+        if self.rows is None:
+            order = row_indices(self.X.shape[0])
+        else:
+            order = self.rows.copy() if self.shuffle else self.rows
         if self.shuffle:
-            order = order.copy()
             self.random_state.shuffle(order)
         n_rows, size = len(order), self.batch_size
         for start in range(0, n_rows, size):
