@@ -8,6 +8,7 @@ The estimators keep it as a fitted attribute and expose what sklearn users
 expect (``classes_``, ``target_mean_``, ``target_scale_``) from it.
 """
 
+import copy
 import numbers
 
 import numpy as np
@@ -173,10 +174,18 @@ class ClassEncoder:
         y = self._labels(y)
         if check_known:
             self.check_known(y, name)
-        Y = self.binarizer.transform(y).astype(dtype, copy=False)
+        Y = self._one_hot(y, dtype)
         if sample_weight is not None and self.single_label:
             self._check_weighted_classes(Y, sample_weight)
         return Y
+
+    def _one_hot(self, y, dtype):
+        """The binarizer's one-hot matrix of ``y`` in ``dtype``, made from its
+        sparse form: never the dense int64 matrix (8 bytes per row and
+        class) that its dense transform would build first."""
+        binarizer = copy.copy(self.binarizer)  # the fitted one stays as it is
+        binarizer.sparse_output = True
+        return binarizer.transform(y).astype(dtype).toarray()
 
     def check_known(self, y, name="y"):
         """Refuse labels the encoder does not know."""
