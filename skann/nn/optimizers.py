@@ -105,9 +105,10 @@ class Optimizer(Params):
         return buffer
 
     def _step_space(self, grads, block):
-        """Scratch of one block of a step whose last read of the gradient
-        comes first: that block of ``grads`` when the step may consume them
-        (see :meth:`step`), else the block-sized scratch."""
+        """Scratch for one block of the step: that block of ``grads`` itself
+        when the step may consume them (see :meth:`step`; an update using
+        it reads the block's gradient before writing there), else the
+        block-sized buffer."""
         if self.__dict__.get("_consume_grads"):
             return grads[block]
         return self._scratch(grads.dtype)[: block.stop - block.start]
