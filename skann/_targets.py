@@ -8,6 +8,7 @@ The estimators keep it as a fitted attribute and expose what sklearn users
 expect (``classes_``, ``target_mean_``, ``target_scale_``) from it.
 """
 
+import copy
 import numbers
 
 import numpy as np
@@ -153,8 +154,8 @@ class ClassEncoder:
     def loss_name(self):
         return "log_loss" if self.binarizer.y_type_ == "multiclass" else "binary_log_loss"
 
-    def encode(self, y, sample_weight=None, check_known=True, name="y"):
-        """The float target matrix of labels ``y``.
+    def encode(self, y, sample_weight=None, check_known=True, name="y", dtype=np.float64):
+        """The one-hot target matrix of labels ``y``.
 
         Parameters
         ----------
@@ -166,14 +167,25 @@ class ClassEncoder:
             the labels it was fitted on).
         name : str, default="y"
             How error messages call ``y``.
+        dtype : dtype, default=np.float64
+            The matrix's dtype. Its 0s and 1s are exact in any: the
+            classifier keeps them in ``uint8``, an eighth of float64.
         """
         y = self._labels(y)
         if check_known:
             self.check_known(y, name)
-        Y = self.binarizer.transform(y).astype(np.float64, copy=False)
+        Y = self._one_hot(y, dtype)
         if sample_weight is not None and self.single_label:
             self._check_weighted_classes(Y, sample_weight)
         return Y
+
+    def _one_hot(self, y, dtype):
+        """The binarizer's one-hot matrix of ``y`` in ``dtype``, made from its
+        sparse form: never the dense int64 matrix (8 bytes per row and
+        class) that its dense transform would build first."""
+        binarizer = copy.copy(self.binarizer)  # the fitted one stays as it is
+        binarizer.sparse_output = True
+        return binarizer.transform(y).astype(dtype).toarray()
 
     def check_known(self, y, name="y"):
         """Refuse labels the encoder does not know."""

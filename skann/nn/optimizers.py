@@ -67,7 +67,7 @@ class Optimizer(Params):
     def _allocate(self, dtype):
         """Allocate the optimizer's own arrays."""
 
-    def step(self, params, grads, learning_rate):
+    def step(self, params, grads, learning_rate, consume_grads=False):
         """Take one step on ``params`` (in place) along ``grads``.
 
         Clips ``grads`` in place (``clip_norm``), decays the regularised
@@ -78,7 +78,12 @@ class Optimizer(Params):
         params, grads : ndarray of shape (n_params,)
             The flat parameter buffer and its gradient.
         learning_rate : float
+        consume_grads : bool, default=False
+            Let the step use ``grads`` as its scratch space, leaving them
+            meaningless: the step then allocates no buffer of its own. The
+            training loop's gradients, recomputed at every step, are.
         """
+        self._consume_grads = consume_grads
         self.n_steps_ += 1
         if self.clip_norm is not None:
             clip_by_global_norm(grads, self.clip_norm)
@@ -99,9 +104,19 @@ class Optimizer(Params):
             buffer = self._step_buffer = np.empty(min(self.n_params_, BLOCK_SIZE), dtype)
         return buffer
 
+    def _step_space(self, grads, block):
+        """Scratch for one block of the step: that block of ``grads`` itself
+        when the step may consume them (see :meth:`step`; an update using
+        it reads the block's gradient before writing there), else the
+        block-sized buffer."""
+        if self.__dict__.get("_consume_grads"):
+            return grads[block]
+        return self._scratch(grads.dtype)[: block.stop - block.start]
+
     def __getstate__(self):
         state = self.__dict__.copy()
         state.pop("_step_buffer", None)
+        state.pop("_consume_grads", None)
         return state
 
 
@@ -156,10 +171,9 @@ class SGD(Optimizer):
         self.velocity_ = np.zeros(self.n_params_, dtype) if self.momentum else None
 
     def update(self, params, grads, learning_rate):
-        buffer = self._scratch(params.dtype)
         learning_rate, momentum = float(learning_rate), float(self.momentum)
         for block in blocks(params.size):
-            step = buffer[: block.stop - block.start]
+            step = self._step_space(grads, block)
             np.multiply(grads[block], learning_rate, out=step)
             block_params = params[block]
             if not momentum:
@@ -235,10 +249,9 @@ class Adam(Optimizer):
             / root_1_minus_beta_2
         )
         epsilon = float(self.epsilon / root_1_minus_beta_2)
-        buffer = self._scratch(params.dtype)
         for block in blocks(params.size):
             grad, first, second = grads[block], self.first_moment_[block], self.second_moment_[block]
-            step = buffer[: block.stop - block.start]
+            step = self._step_space(grads, block)  # grad's last read is its square, into step
             first *= beta_1
             first += grad
             second *= beta_2
