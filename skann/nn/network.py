@@ -413,6 +413,11 @@ class Network:
         block_size = BLOCK_SIZE // 4
         buffer = ctx.buffers.get("penalty", min(self.n_regularized, block_size), self.dtype)
         scale = float(scale)
+        if self.n_regularized <= block_size:  # one block: no generator, no slices
+            weights = self.params[: self.n_regularized]
+            penalty = float(np.dot(weights, weights))
+            self.grads[: self.n_regularized] += np.multiply(weights, scale, out=buffer)
+            return penalty
         penalty = 0.0
         for block in blocks(self.n_regularized, block_size):
             weights = self.params[block]

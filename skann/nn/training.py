@@ -10,11 +10,13 @@ objective; the loop knows no estimator.
 """
 
 import time
+from math import isfinite
 
 import numpy as np
 
 from .hooks import History, Hook
 from .schedules import Constant
+from .workspace import Buffers
 
 __all__ = ["Batch", "MinibatchPlan", "SupervisedObjective", "TrainingLoop"]
 
@@ -70,7 +72,7 @@ class MinibatchPlan:
         self.shuffle = shuffle
         self.random_state = random_state
         self.dtype = np.dtype(dtype)
-        self._buffers = {}
+        self._buffers = Buffers()
 
     @property
     def n_samples(self):
@@ -84,11 +86,12 @@ class MinibatchPlan:
             order = order.copy()
             self.random_state.shuffle(order)
         n_rows, size = len(order), self.batch_size
+        gather = self.gather
         for start in range(0, n_rows, size):
             stop = start + size
             if size > 1 and n_rows - stop == 1:  # the last row would be alone
                 stop = n_rows
-            yield self.gather(order[start:stop])
+            yield gather(order[start:stop])
             if stop == n_rows:
                 break
 
@@ -103,24 +106,18 @@ class MinibatchPlan:
         # Weights stay in their own dtype (float64 from the estimators): the
         # loss uses them as ratios, which float32 could overflow.
         weight = None if self.sample_weight is None else self.sample_weight[rows]
+        n_rows, buffers, X, Y = len(rows), self._buffers, self.X, self.Y
         # ndarray.take: np.take without its Python wrapper (called per batch).
-        Y = self.Y.take(rows, axis=0, out=self._buffer("Y", (len(rows), self.Y.shape[1]), self.Y.dtype), mode="clip")
-        if not isinstance(self.X, np.ndarray):  # sparse
-            return Batch(self.X[rows].astype(self.dtype), Y, weight)
-        shape = (len(rows), self.X.shape[1])
-        X = self.X.take(rows, axis=0, out=self._buffer("X", shape, self.X.dtype), mode="clip")
+        Y = Y.take(rows, axis=0, out=buffers.get("Y", (n_rows, Y.shape[1]), Y.dtype), mode="clip")
+        if not isinstance(X, np.ndarray):  # sparse
+            return Batch(X[rows].astype(self.dtype), Y, weight, n_rows)
+        shape = (n_rows, X.shape[1])
+        X = X.take(rows, axis=0, out=buffers.get("X", shape, X.dtype), mode="clip")
         if X.dtype != self.dtype:
-            cast = self._buffer("X_cast", shape, self.dtype)
+            cast = buffers.get("X_cast", shape, self.dtype)
             np.copyto(cast, X)
             X = cast
-        return Batch(X, Y, weight)
-
-    def _buffer(self, key, shape, dtype):
-        array = self._buffers.get(key)
-        size = shape[0] * shape[1]
-        if array is None or array.size < size or array.dtype != dtype:
-            array = self._buffers[key] = np.empty(max(size, 1), dtype)
-        return array[:size].reshape(shape)
+        return Batch(X, Y, weight, n_rows)
 
 
 # ----------------------------------------------------------------------
@@ -271,7 +268,13 @@ class TrainingLoop:
         try:
             for hook in self.hooks:
                 hook.on_fit_begin(self)
-            step_hooks = [hook for hook in self.hooks if type(hook).on_step is not Hook.on_step]
+            # Hooks whose on_step acts only on a non-finite loss (FiniteCheck)
+            # are called only then: a scalar test per step instead of a call.
+            step_hooks, non_finite_hooks = [], []
+            for hook in self.hooks:
+                if type(hook).on_step is not Hook.on_step:
+                    (non_finite_hooks if hook.steps_non_finite_only else step_hooks).append(hook)
+            step_hooks = (step_hooks, non_finite_hooks)
             for epoch in range(1, max_epochs + 1):
                 for hook in self.hooks:
                     hook.on_epoch_begin(self, epoch)
@@ -319,15 +322,20 @@ class TrainingLoop:
     def _epoch(self, plan, epoch, step_hooks):
         """One pass over ``plan``; returns the epoch's record."""
         network, objective, optimizer, ctx = self.network, self.objective, self.optimizer, self.ctx
-        params, grads = network.params, network.grads
+        params, grads, step = network.params, network.grads, optimizer.step
+        step_hooks, non_finite_hooks = step_hooks
         started = time.perf_counter()
         rate = self.schedule.rate()
         total = weight = 0.0
         for batch in plan.batches():
             loss = objective(network, batch, ctx)
-            optimizer.step(params, grads, rate)
-            total += loss * batch.n_rows
-            weight += batch.n_rows
+            step(params, grads, rate)
+            n_rows = batch.n_rows
+            total += loss * n_rows
+            weight += n_rows
+            if not isfinite(loss):
+                for hook in non_finite_hooks:
+                    hook.on_step(self, loss)
             for hook in step_hooks:
                 hook.on_step(self, loss)
         return {
