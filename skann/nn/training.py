@@ -16,7 +16,6 @@ import numpy as np
 
 from .hooks import History, Hook
 from .schedules import Constant
-from .workspace import Buffers
 
 __all__ = ["Batch", "MinibatchPlan", "SupervisedObjective", "TrainingLoop"]
 
@@ -72,7 +71,7 @@ class MinibatchPlan:
         self.shuffle = shuffle
         self.random_state = random_state
         self.dtype = np.dtype(dtype)
-        self._buffers = Buffers()
+        self._buffers = {}
 
     @property
     def n_samples(self):
@@ -86,12 +85,11 @@ class MinibatchPlan:
             order = order.copy()
             self.random_state.shuffle(order)
         n_rows, size = len(order), self.batch_size
-        gather = self.gather
         for start in range(0, n_rows, size):
             stop = start + size
             if size > 1 and n_rows - stop == 1:  # the last row would be alone
                 stop = n_rows
-            yield gather(order[start:stop])
+            yield self.gather(order[start:stop])
             if stop == n_rows:
                 break
 
@@ -106,18 +104,24 @@ class MinibatchPlan:
         # Weights stay in their own dtype (float64 from the estimators): the
         # loss uses them as ratios, which float32 could overflow.
         weight = None if self.sample_weight is None else self.sample_weight[rows]
-        n_rows, buffers, X, Y = len(rows), self._buffers, self.X, self.Y
         # ndarray.take: np.take without its Python wrapper (called per batch).
-        Y = Y.take(rows, axis=0, out=buffers.get("Y", (n_rows, Y.shape[1]), Y.dtype), mode="clip")
-        if not isinstance(X, np.ndarray):  # sparse
-            return Batch(X[rows].astype(self.dtype), Y, weight, n_rows)
-        shape = (n_rows, X.shape[1])
-        X = X.take(rows, axis=0, out=buffers.get("X", shape, X.dtype), mode="clip")
+        Y = self.Y.take(rows, axis=0, out=self._buffer("Y", (len(rows), self.Y.shape[1]), self.Y.dtype), mode="clip")
+        if not isinstance(self.X, np.ndarray):  # sparse
+            return Batch(self.X[rows].astype(self.dtype), Y, weight)
+        shape = (len(rows), self.X.shape[1])
+        X = self.X.take(rows, axis=0, out=self._buffer("X", shape, self.X.dtype), mode="clip")
         if X.dtype != self.dtype:
-            cast = buffers.get("X_cast", shape, self.dtype)
+            cast = self._buffer("X_cast", shape, self.dtype)
             np.copyto(cast, X)
             X = cast
-        return Batch(X, Y, weight, n_rows)
+        return Batch(X, Y, weight)
+
+    def _buffer(self, key, shape, dtype):
+        array = self._buffers.get(key)
+        size = shape[0] * shape[1]
+        if array is None or array.size < size or array.dtype != dtype:
+            array = self._buffers[key] = np.empty(max(size, 1), dtype)
+        return array[:size].reshape(shape)
 
 
 # ----------------------------------------------------------------------
