@@ -113,7 +113,8 @@ class Dense(Layer):
                 product(X.T, dZ, grad_W)
             else:  # sparse rows
                 grad_W[...] = X.T @ dZ
-            dZ.sum(axis=0, out=grad_b)
+            # dZ.sum(axis=0) without its Python wrapper (a call per batch).
+            np.add.reduce(dZ, axis=0, out=grad_b)
         if not ctx.input_grad:
             return None
         weights = ctx.params["W"]
