@@ -15,6 +15,7 @@ from math import isfinite
 import numpy as np
 
 from .hooks import History, Hook
+from .layers.dense import Dense
 from .schedules import Constant
 
 __all__ = ["Batch", "MinibatchPlan", "SupervisedObjective", "TrainingLoop"]
@@ -146,15 +147,24 @@ class SupervisedObjective:
         self.loss = loss
         self.alpha = float(alpha)
         self.noise = noise
+        self._in_place = None  # (network, whether its output may be overwritten)
 
     def __call__(self, network, batch, ctx):
         loss = self.loss
         X = batch.X if self.noise is None else self.noise(batch.X)
         scores = network.forward(X, ctx)
-        # Not in place: ``scores`` is the last layer's output, which its
-        # backward may still need (a last layer whose activation is not the
-        # identity).
-        proba = loss.output(scores, out=ctx.buffers.get("proba", scores.shape, scores.dtype))
+        # In place only after a Dense layer of identity activation, whose
+        # backward reads neither its output nor its pre-activation (one copy
+        # less per batch for a regressor); otherwise ``scores`` is the last
+        # layer's output, which its backward may still need.
+        in_place = self._in_place
+        if in_place is None or in_place[0] is not network:
+            in_place = self._in_place = (network, _output_in_place(network))
+        if not in_place[1]:
+            scores = loss.output(scores, out=ctx.buffers.get("proba", scores.shape, scores.dtype))
+        else:
+            scores = loss.output(scores, out=scores)
+        proba = scores
         value = loss.value(batch.Y, proba, batch.weight)
         network.backward(loss.gradient(batch.Y, proba, batch.weight, out=proba), ctx)
         return value + self.penalty(network, ctx, batch.n_rows if batch.weight is None else batch.weight.sum())
@@ -179,6 +189,13 @@ class SupervisedObjective:
         # One cache-blocked pass adds the penalty's gradient and returns ||W||².
         squared_norm = network.add_penalty_gradient(self.alpha / n_effective, ctx)
         return 0.5 * self.alpha * squared_norm / n_effective
+
+
+def _output_in_place(network):
+    """Whether the loss may overwrite the network's output (see
+    :meth:`SupervisedObjective.__call__`)."""
+    last = network.layers[-1] if network.layers else None
+    return type(last) is Dense and last.activation == "identity"
 
 
 # ----------------------------------------------------------------------
