@@ -446,7 +446,9 @@ class Network:
 
     def is_finite(self):
         """Whether every parameter and state value is finite."""
-        return bool(np.isfinite(self.params).all() and np.isfinite(self.state).all())
+        # all_finite: one BLAS dot per buffer, no temporary boolean array
+        # (checked after every epoch).
+        return bool(all_finite(self.params) and all_finite(self.state))
 
     def __deepcopy__(self, memo):
         # Built layers are configuration only (never changed after build):
