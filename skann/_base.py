@@ -151,6 +151,10 @@ class BaseNetwork(
         "augment": [StrOptions(set(AUGMENTATIONS)), None],
     }
 
+    # Whether ``_commit`` reads the training targets as encoded (the tabular
+    # blend): otherwise training keeps them only in the dtype it reads them in.
+    _commit_reads_targets = False
+
     @abstractmethod
     def __init__(self):
         pass
@@ -306,6 +310,9 @@ class BaseNetwork(
 
             task.epoch_attributes = epoch_attributes
         check_representable(data.X, plan.dtype)
+        if not self._commit_reads_targets:
+            # The float64 targets go before the network's batch buffers come.
+            data.Y = plan.training_targets(data.Y)
         # Overflow, 0/0 and x/0 (the Poisson loss of an output that
         # underflowed) end in a non-finite loss, which FiniteCheck reports.
         with (

@@ -185,7 +185,9 @@ class MLPClassifier(ClassifierMixin, BaseNetwork):
         return ClassEncoder.fit(y, classes)
 
     def _encode_targets(self, encoder, y, sample_weight, first_pass, name="y"):
-        return encoder.encode(y, sample_weight, check_known=not first_pass, name=name)
+        # One-hot in uint8: training casts each minibatch to the compute
+        # dtype, and the evaluator reads integer targets as float64.
+        return encoder.encode(y, sample_weight, check_known=not first_pass, name=name, dtype=np.uint8)
 
     def _decode(self, encoder, loss, scores):
         # Decide on the raw scores: the argmax (multiclass) and the sign

@@ -39,7 +39,7 @@ from .nn import Dense, Divergence, FiniteCheck, LbfgsLoop, MinibatchPlan, Networ
 from .nn import TrainingLoop, Verbose, get_loss
 from .nn.layers import Dropout
 from .nn.schedules import Cosine
-from .nn.training import Batch
+from .nn.training import Batch, row_indices
 from .semi_supervised._methods import GRAPH, GRAPH_LEARNING_RATE_GAIN, graph_consistency, resolve_method
 from .semi_supervised._training import consistency_training
 
@@ -62,7 +62,7 @@ class FitData:
     X : {ndarray, sparse matrix} of shape (n_labelled, n_features)
         The labelled rows.
     Y : ndarray of shape (n_labelled, n_outputs)
-        Their encoded targets (float64).
+        Their encoded targets: float64, or one-hot ``uint8`` (classes).
     sample_weight : ndarray or None
         Their weights, class weights multiplied in.
     encoder : ClassEncoder or TargetScaler
@@ -211,7 +211,13 @@ class Outcome:
 
 
 def evaluator(loss, encoder, X, Y, sample_weight, chunk_rows):
-    """``evaluate(network) -> (loss, score)`` on encoded data, no penalty."""
+    """``evaluate(network) -> (loss, score)`` on encoded data, no penalty.
+
+    Integer targets (the classifier's one-hot ``uint8``) are read as
+    float64, the dtype the loss and the score are computed in.
+    """
+    if Y.dtype.kind != "f":
+        Y = Y.astype(np.float64)
 
     def evaluate(network):
         P = network.output(X, chunk_rows=chunk_rows)
@@ -352,6 +358,22 @@ class FitPlan:
                 state.schedule.restart()
         return state
 
+    def training_targets(self, Y):
+        """``Y`` as training reads it: float targets in the compute dtype
+        (a float32 copy, half of float64's memory, once nothing else needs
+        the float64 ones); others (the classes' ``uint8``) as they are.
+
+        Parameters
+        ----------
+        Y : ndarray of shape (n_samples, n_outputs)
+            Encoded targets.
+
+        Returns
+        -------
+        Y : ndarray of shape (n_samples, n_outputs)
+        """
+        return Y.astype(self.dtype, copy=False) if Y.dtype.kind == "f" else Y
+
     def rows_per_batch(self, n_rows):
         """Minibatch size of this plan for ``n_rows`` training rows."""
         return n_rows if self.lbfgs else batch_rows(self.params["batch_size"], n_rows)
@@ -412,19 +434,28 @@ class FitPlan:
 
     def _run_stochastic(self, state, data, task, judge, interruptible):
         params, network, random_state = self.params, state.network, state.random_state
-        X, Y, weight = data.X, data.Y.astype(self.dtype, copy=False), data.sample_weight
-        rows = np.arange(X.shape[0])
+        X, Y, weight = data.X, data.Y, data.sample_weight
+        supervised = data.unlabelled is None
+        if not supervised:  # the semi-supervised plans read and extend plan.Y
+            Y = Y.astype(self.dtype, copy=False)
+        # All rows (None: the plan keeps no index array), or explicit rows
+        # where an early-stopping split or a semi-supervised plan needs them.
+        rows = None if supervised else row_indices(X.shape[0])
         validation = data.validation
         if self.early_stopping and validation is None:
+            # The split reads the targets in the compute dtype (a copy that
+            # lives only for the split; batches are cast one by one).
+            cast = Y.astype(self.dtype, copy=False)
             rows, validation = split_validation(
-                X, Y, weight, params["validation_fraction"], data.encoder.stratification(Y), random_state,
+                X, cast, weight, params["validation_fraction"], data.encoder.stratification(cast), random_state,
             )
-        supervised = data.unlabelled is None
+            del cast
+        n_rows = X.shape[0] if rows is None else len(rows)
         evaluate = None if validation is None else self._evaluate(data, validation)
         monitoring = Monitoring(params, evaluate, self.early_stopping, state.stopping, supervised)
         hooks = [FiniteCheck(divergence_hint(params)), *monitoring.hooks]
         plan = MinibatchPlan(
-            X, Y, weight, rows, batch_rows(params["batch_size"], max(len(rows), 1), warn=len(rows) > 0),
+            X, Y, weight, rows, batch_rows(params["batch_size"], max(n_rows, 1), warn=n_rows > 0),
             params["shuffle"], random_state, self.dtype,
         )
         objective = SupervisedObjective(self.loss, l2_strength(params), self._input_noise(random_state))

@@ -51,3 +51,61 @@ def test_predict_working_memory_does_not_grow_with_rows(estimator, method, bytes
     # ... and bounded: a chunk of 4096 rows through the widest layers,
     # far below a pass of all rows at once (100,000 x 256 x 8 = 195 MiB).
     assert working_large < 24 * MEBIBYTE, working_large
+
+
+# ----------------------------------------------------------------------
+# Fit: memory above the input (benchmarks/memory.py measures it against
+# sklearn on the benchmark configs)
+# ----------------------------------------------------------------------
+def _fit_bytes_per_row(make, n_classes, sizes=(20_000, 60_000)):
+    """Growth of a fit's traced peak per training row (a warm-up fit first:
+    imports and caches are not the fit's)."""
+    rng = np.random.RandomState(0)
+    peaks = []
+    for n_rows in sizes:
+        X = rng.normal(size=(n_rows, 4)).astype(np.float32)
+        y = np.arange(n_rows) % n_classes if n_classes else X[:, 0].astype(np.float64)
+        make().fit(X[:100], y[:100])
+        peaks.append(traced(make().fit, X, y)[1])
+    return (peaks[1] - peaks[0]) / (sizes[1] - sizes[0])
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_fit_memory_per_row_is_not_a_float_one_hot_of_the_classes():
+    # Classes stay one-hot in uint8 (made from the binarizer's sparse form)
+    # and each minibatch is cast on its own: a fit no longer holds a float64
+    # one-hot matrix, its float32 copy and the binarizer's int64 one
+    # (8 + 4 + 8 bytes per row and class: 800 bytes a row here).
+    n_classes = 40
+    per_row = _fit_bytes_per_row(
+        lambda: MLPClassifier(hidden_layer_sizes=(8,), batch_size=64, max_iter=1, random_state=0), n_classes,
+    )
+    assert per_row < 4 * n_classes, per_row  # less than a float32 one-hot
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_fit_memory_per_row_of_a_regression_is_under_two_float64_targets():
+    # The float64 targets are dropped for their float32 copy before training,
+    # and no int64 row index is kept (it was 28 bytes a row: the targets in
+    # float64 and float32, an index and its shuffled copy).
+    per_row = _fit_bytes_per_row(
+        lambda: MLPRegressor(hidden_layer_sizes=(8,), batch_size=64, max_iter=1, random_state=0), None,
+    )
+    assert per_row < 16, per_row
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_fit_memory_of_a_wide_network_is_five_parameter_copies_and_a_batch():
+    # Parameters, gradients, Adam's two moments and the interrupt snapshot
+    # (the weights at the epoch's start): the step's scratch is the gradient
+    # itself, the penalty's a quarter block, and the end-of-epoch check
+    # allocates nothing parameter-sized (6.6 copies of the parameters in all
+    # before; 5.4 now, the batch's buffers and Python objects included).
+    rng = np.random.RandomState(0)
+    X, y = rng.normal(size=(2000, 20)).astype(np.float32), rng.normal(size=2000)
+    make = lambda: MLPRegressor(hidden_layer_sizes=(512, 512), batch_size=32, max_iter=2, random_state=0)  # noqa: E731
+    make().fit(X[:100], y[:100])
+    model, peak = traced(make().fit, X, y)
+    parameter_bytes = model.network_.params.nbytes
+    assert model.network_.params.dtype == np.float32
+    assert peak < 6 * parameter_bytes, peak / parameter_bytes

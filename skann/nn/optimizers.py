@@ -69,7 +69,7 @@ class Optimizer(Params):
     def _allocate(self, dtype):
         """Allocate the optimizer's own arrays."""
 
-    def step(self, params, grads, learning_rate):
+    def step(self, params, grads, learning_rate, consume_grads=False):
         """Take one step on ``params`` (in place) along ``grads``.
 
         Clips ``grads`` in place (``clip_norm``), decays the regularised
@@ -80,7 +80,12 @@ class Optimizer(Params):
         params, grads : ndarray of shape (n_params,)
             The flat parameter buffer and its gradient.
         learning_rate : float
+        consume_grads : bool, default=False
+            Let the step use ``grads`` as its scratch space, leaving them
+            meaningless: the step then allocates no buffer of its own. The
+            training loop's gradients, recomputed at every step, are.
         """
+        self._consume_grads = consume_grads
         self.n_steps_ += 1
         if self.clip_norm is not None:
             clip_by_global_norm(grads, self.clip_norm)
@@ -101,9 +106,25 @@ class Optimizer(Params):
             buffer = self._step_buffer = np.empty(min(self.n_params_, BLOCK_SIZE), dtype)
         return buffer
 
+    def _step_space(self, grads, block):
+        """Scratch for one block of the step: that block of ``grads`` itself
+        when the step may consume them (see :meth:`step`; an update using
+        it reads the block's gradient before writing there), else the
+        block-sized buffer."""
+        if self.__dict__.get("_consume_grads"):
+            return grads[block]
+        return self._scratch(grads.dtype)[: block.stop - block.start]
+
+    def _whole_step_space(self, grads):
+        """:meth:`_step_space` of a step in one block (the whole buffers)."""
+        if self.__dict__.get("_consume_grads"):
+            return grads
+        return self._scratch(grads.dtype)
+
     def __getstate__(self):
         state = self.__dict__.copy()
         state.pop("_step_buffer", None)
+        state.pop("_consume_grads", None)
         return state
 
 
@@ -158,17 +179,15 @@ class SGD(Optimizer):
         self.velocity_ = np.zeros(self.n_params_, dtype) if self.momentum else None
 
     def update(self, params, grads, learning_rate):
-        buffer = self._scratch(params.dtype)
         learning_rate, momentum = float(learning_rate), float(self.momentum)
         if params.size <= BLOCK_SIZE:  # one block: the whole buffers, unsliced
             velocity = self.velocity_ if momentum else None
-            self._update_block(params, grads, velocity, buffer, learning_rate, momentum)
+            self._update_block(params, grads, velocity, self._whole_step_space(grads), learning_rate, momentum)
             return
         for block in blocks(params.size):
             velocity = self.velocity_[block] if momentum else None
             self._update_block(
-                params[block], grads[block], velocity, buffer[: block.stop - block.start],
-                learning_rate, momentum,
+                params[block], grads[block], velocity, self._step_space(grads, block), learning_rate, momentum,
             )
 
     def _update_block(self, params, grads, velocity, step, learning_rate, momentum):
@@ -247,19 +266,20 @@ class Adam(Optimizer):
             / root_1_minus_beta_2
         )
         epsilon = float(self.epsilon / root_1_minus_beta_2)
-        buffer = self._scratch(params.dtype)
         if params.size <= BLOCK_SIZE:  # one block: the whole buffers, unsliced
-            self._update_block(params, grads, self.first_moment_, self.second_moment_, buffer,
-                               beta_1, beta_2, epsilon, step_size)
+            self._update_block(params, grads, self.first_moment_, self.second_moment_,
+                               self._whole_step_space(grads), beta_1, beta_2, epsilon, step_size)
             return
         for block in blocks(params.size):
             self._update_block(
                 params[block], grads[block], self.first_moment_[block], self.second_moment_[block],
-                buffer[: block.stop - block.start], beta_1, beta_2, epsilon, step_size,
+                self._step_space(grads, block), beta_1, beta_2, epsilon, step_size,
             )
 
     @staticmethod
     def _update_block(params, grad, first, second, step, beta_1, beta_2, epsilon, step_size):
+        # ``step`` may be ``grad`` itself (a consumed gradient): grad's last
+        # read is its square, into step.
         first *= beta_1
         first += grad
         second *= beta_2

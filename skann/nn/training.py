@@ -18,7 +18,7 @@ from .hooks import History, Hook
 from .layers.dense import Dense
 from .schedules import Constant
 
-__all__ = ["Batch", "MinibatchPlan", "SupervisedObjective", "TrainingLoop"]
+__all__ = ["Batch", "MinibatchPlan", "SupervisedObjective", "TrainingLoop", "row_indices"]
 
 
 class Batch:
@@ -37,12 +37,35 @@ class Batch:
 # ----------------------------------------------------------------------
 # Plans: which rows form the batches of an epoch
 # ----------------------------------------------------------------------
+def row_indices(n_rows):
+    """``arange(n_rows)`` in the smallest unsigned type that holds it.
+
+    uint16 up to 65,536 rows: a quarter of int64's memory. A shuffle draws
+    the same permutation whatever the integer type.
+
+    Parameters
+    ----------
+    n_rows : int
+
+    Returns
+    -------
+    rows : ndarray of shape (n_rows,)
+
+    Examples
+    --------
+    >>> from skann.nn.training import row_indices
+    >>> row_indices(300).dtype.name, row_indices(70_000).dtype.name
+    ('uint16', 'uint32')
+    """
+    return np.arange(n_rows, dtype=np.min_scalar_type(max(n_rows - 1, 0)))
+
+
 class MinibatchPlan:
     """Minibatches over ``rows`` of (X, Y, weight), shuffled each epoch.
 
-    Each batch is gathered from X once into buffers reused from batch to
-    batch (owned by the plan, which lives for one fit) and cast to the
-    compute dtype there; X is never copied whole.
+    Each batch is gathered from X and Y once into buffers reused from
+    batch to batch (owned by the plan, which lives for one fit) and cast to
+    the compute dtype there; X and Y are never copied whole.
 
     With ``batch_size > 1`` no batch has a single row: a last batch of one
     row joins the one before (33 rows in batches of 32 make one batch of
@@ -53,10 +76,13 @@ class MinibatchPlan:
     ----------
     X : {ndarray, sparse matrix} of shape (n_samples, n_features)
     Y : ndarray of shape (n_samples, n_outputs)
-        Encoded targets, in the compute dtype.
+        Encoded targets, in any dtype that holds them exactly (one-hot
+        classes in ``uint8``): each batch is cast to the compute dtype.
     sample_weight : ndarray of shape (n_samples,) or None
-    rows : ndarray of int
-        The training rows.
+    rows : ndarray of int or None
+        The training rows; None for all of them, with no index array kept
+        between epochs (each epoch's order is made anew, by
+        :func:`row_indices`).
     batch_size : int
     shuffle : bool
     random_state : RandomState
@@ -77,13 +103,15 @@ class MinibatchPlan:
     @property
     def n_samples(self):
         """Rows seen per epoch."""
-        return len(self.rows)
+        return self.X.shape[0] if self.rows is None else len(self.rows)
 
     def batches(self):
         """Yield the epoch's :class:`Batch` objects (buffers reused)."""
-        order = self.rows
+        if self.rows is None:
+            order = row_indices(self.X.shape[0])
+        else:
+            order = self.rows.copy() if self.shuffle else self.rows
         if self.shuffle:
-            order = order.copy()
             self.random_state.shuffle(order)
         n_rows, size = len(order), self.batch_size
         for start in range(0, n_rows, size):
@@ -107,15 +135,20 @@ class MinibatchPlan:
         weight = None if self.sample_weight is None else self.sample_weight[rows]
         # ndarray.take: np.take without its Python wrapper (called per batch).
         Y = self.Y.take(rows, axis=0, out=self._buffer("Y", (len(rows), self.Y.shape[1]), self.Y.dtype), mode="clip")
+        Y = self._cast(Y, "Y_cast")
         if not isinstance(self.X, np.ndarray):  # sparse
             return Batch(self.X[rows].astype(self.dtype), Y, weight)
         shape = (len(rows), self.X.shape[1])
         X = self.X.take(rows, axis=0, out=self._buffer("X", shape, self.X.dtype), mode="clip")
-        if X.dtype != self.dtype:
-            cast = self._buffer("X_cast", shape, self.dtype)
-            np.copyto(cast, X)
-            X = cast
-        return Batch(X, Y, weight)
+        return Batch(self._cast(X, "X_cast"), Y, weight)
+
+    def _cast(self, array, key):
+        """``array`` in the compute dtype, in the reused buffer ``key``."""
+        if array.dtype == self.dtype:
+            return array
+        cast = self._buffer(key, array.shape, self.dtype)
+        np.copyto(cast, array)
+        return cast
 
     def _buffer(self, key, shape, dtype):
         array = self._buffers.get(key)
@@ -350,7 +383,7 @@ class TrainingLoop:
         total = weight = 0.0
         for batch in plan.batches():
             loss = objective(network, batch, ctx)
-            step(params, grads, rate)
+            step(params, grads, rate, consume_grads=True)  # the next batch recomputes them
             n_rows = batch.n_rows
             total += loss * n_rows
             weight += n_rows

@@ -47,6 +47,9 @@ class TabularMixin:
     """What the Tabular estimators add to the MLPs: the preprocessing step
     and the input layers built from it."""
 
+    # The linear blend is fitted, at the commit, on the float64 targets.
+    _commit_reads_targets = True
+
     def _preprocessor(self):
         return TabularPreprocessor(
             categorical_features=self.categorical_features, max_onehot=self.max_onehot,

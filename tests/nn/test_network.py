@@ -4,6 +4,7 @@ pickling, chunked output."""
 
 import pickle
 import threading
+import tracemalloc
 import types
 from concurrent.futures import ThreadPoolExecutor
 
@@ -224,6 +225,46 @@ def test_penalty_gradient_over_several_blocks():
     assert penalty == pytest.approx(float(weights @ weights), rel=1e-5)
     np.testing.assert_allclose(network.grads[:n], 1.0 + 0.5 * network.params[:n], rtol=1e-6)
     assert np.all(network.grads[n:] == 1.0)
+
+
+def test_penalty_sums_by_block_through_a_small_scratch():
+    # The norm sums float32 dots of BLOCK_SIZE // 4 entries (as it always
+    # has: the reported loss stays bit-identical); the gradient goes through
+    # a scratch of PENALTY_PART entries.
+    from skann.nn._blocks import BLOCK_SIZE, blocks
+    from skann.nn.network import PENALTY_PART
+
+    network = Network([Dense(300, "relu"), Dense(250, "relu"), Dense(2, "identity")])
+    network.build(500, np.float32, np.random.RandomState(0))
+    n = network.n_regularized
+    assert n > BLOCK_SIZE // 4 and n % PENALTY_PART  # several blocks, a partial last part
+    network.grads[:] = np.random.RandomState(1).normal(size=network.grads.size)
+    expected_grads, expected = network.grads.copy(), 0.0
+    for block in blocks(n, BLOCK_SIZE // 4):
+        weights = network.params[block]
+        expected += float(np.dot(weights, weights))
+        expected_grads[block] += weights * np.float32(0.37)
+    ctx = network.context(training=True)
+    assert network.add_penalty_gradient(0.37, ctx) == expected
+    np.testing.assert_array_equal(network.grads, expected_grads)
+    assert ctx.buffers.get("penalty", 1, np.float32).base.size == PENALTY_PART
+
+
+def test_is_finite_allocates_nothing_parameter_sized():
+    network = Network([Dense(300, "relu"), Dense(2, "identity")])
+    network.build(300, np.float32, np.random.RandomState(0))
+    tracemalloc.start()
+    try:
+        assert network.is_finite()
+        assert tracemalloc.get_traced_memory()[1] < network.params.size // 10  # a bool per parameter before
+    finally:
+        tracemalloc.stop()
+    network.params[5] = np.inf
+    assert not network.is_finite()
+    network.params[5] = 0.0
+    if network.state.size:
+        network.state[0] = np.nan
+        assert not network.is_finite()
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])

@@ -353,3 +353,22 @@ def test_a_small_gradient_is_not_clipped():
     params, grads = np.zeros(3), np.array([0.3, 0.4, 0.0])
     SGD(momentum=0.0, clip_norm=1.0).build(3, 3, params.dtype).step(params, grads, 1.0)
     np.testing.assert_allclose(params, [-0.3, -0.4, 0.0])
+
+
+@pytest.mark.parametrize("make", [lambda: SGD(momentum=0.0), lambda: SGD(momentum=MU), Adam, AdamW, RMSprop])
+@pytest.mark.parametrize("size", [3, BLOCK_SIZE + 5])
+def test_consume_grads_takes_the_same_steps_without_a_scratch_buffer(make, size):
+    # The training loop lets a step use the gradient as its scratch (the
+    # next backward pass overwrites it): bit-identical steps, and Adam and
+    # SGD then allocate no buffer (RMSprop still reads the gradient after
+    # its square, so it keeps its scratch).
+    rng = np.random.RandomState(0)
+    start, gradients = rng.normal(size=size), list(rng.normal(size=(3, size)))
+    reading, consuming = make().build(size, size // 2, start.dtype), make().build(size, size // 2, start.dtype)
+    params_read, params_consumed = start.copy(), start.copy()
+    for grad in gradients:
+        reading.step(params_read, grad, LR)
+        consuming.step(params_consumed, grad.copy(), LR, consume_grads=True)
+        np.testing.assert_array_equal(params_consumed, params_read)
+    assert ("_step_buffer" in consuming.__dict__) == isinstance(consuming, RMSprop)
+    assert "_consume_grads" not in pickle.loads(pickle.dumps(consuming)).__dict__

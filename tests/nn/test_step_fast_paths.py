@@ -17,7 +17,7 @@ import skann
 import skann.nn.network as network_module
 import skann.nn.optimizers as optimizers_module
 from skann._plan import copy_random_state
-from skann._targets import ClassEncoder, _one_hot
+from skann._targets import ClassEncoder, _known_one_hot
 from skann.nn import SGD, Adam, Dense, Divergence, FiniteCheck, Hook, Network, get_loss
 from skann.nn._blocks import blocks
 from skann.nn.activations import get_activation
@@ -254,9 +254,11 @@ def test_one_hot_targets_equal_the_label_binarizer(labels):
     encoder = ClassEncoder.fit(labels)
     for y in (labels, labels[:2], labels[labels == labels[0]]):
         expected = encoder.binarizer.transform(y)
-        got = _one_hot(encoder.binarizer, y, known=True)
-        assert got.dtype == expected.dtype and got.shape == expected.shape
-        np.testing.assert_array_equal(got, expected)
+        for dtype in (np.uint8, np.float64):
+            got = _known_one_hot(encoder.binarizer, y, dtype)
+            assert got.dtype == dtype and got.shape == expected.shape
+            np.testing.assert_array_equal(got, expected)
+        np.testing.assert_array_equal(encoder.encode(y), expected)
 
 
 def test_a_copied_random_state_draws_what_the_original_draws():

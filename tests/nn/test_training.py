@@ -31,7 +31,7 @@ from skann.nn import (
 )
 from skann.nn.schedules import Schedule
 from skann.nn.optimizers import clip_by_global_norm
-from skann.nn.training import Batch
+from skann.nn.training import Batch, row_indices
 
 from ._gradcheck import numerical_gradient
 
@@ -478,14 +478,16 @@ def test_minibatch_plan_covers_the_rows_once_per_epoch(sparse):
     for _ in range(2):
         batches = [(b.X.toarray() if sparse else b.X.copy(), b.Y.copy(), b.weight.copy(), b.n_rows) for b in plan.batches()]
         assert [n_rows for *_, n_rows in batches] == [16, 16, 13]
-        # Inputs in the compute dtype; weights keep theirs (they are ratios,
-        # which float32 could overflow).
-        assert all(batch[0].dtype == np.float32 and batch[2].dtype == np.float64 for batch in batches)
+        # Inputs and targets in the compute dtype; weights keep theirs (they
+        # are ratios, which float32 could overflow).
+        assert all(
+            batch[0].dtype == batch[1].dtype == np.float32 and batch[2].dtype == np.float64 for batch in batches
+        )
         order = np.concatenate([batch[2] for batch in batches]).astype(int)  # weight = row index
         assert sorted(order) == list(rows)
         for X_batch, Y_batch, weight_batch, _ in batches:
             np.testing.assert_allclose(X_batch, X[weight_batch.astype(int)].astype(np.float32), rtol=1e-7)
-            np.testing.assert_array_equal(Y_batch, Y[weight_batch.astype(int)])
+            np.testing.assert_array_equal(Y_batch, Y[weight_batch.astype(int)].astype(np.float32))
         orders.append(order)
     assert not np.array_equal(orders[0], orders[1])  # shuffled anew each epoch
     np.testing.assert_array_equal(rows, np.arange(5, 50))  # the caller's rows stay as given
@@ -628,3 +630,35 @@ def test_early_stopping_rtol_treats_a_creeping_loss_as_a_plateau():
     assert len(by_tol.records) == 40
     assert len(by_rtol.records) == 5  # 1 best + 4 epochs without a 1% gain
     assert "rtol=0.01" in by_rtol.stop_reason
+
+
+@pytest.mark.parametrize("shuffle", [True, False])
+def test_minibatch_plan_of_all_rows_keeps_no_index_array(shuffle):
+    # rows=None: the same batches as rows=arange(n), epoch after epoch,
+    # with each epoch's order made anew (uint16 indices below 65,537 rows).
+    X, Y = _problem(n_samples=50)
+    weight = np.arange(50, dtype=np.float64)  # weight = row index
+    plans = [
+        MinibatchPlan(X, Y, weight, rows, 16, shuffle, np.random.RandomState(0), np.float32)
+        for rows in (None, np.arange(50))
+    ]
+    assert plans[0].n_samples == plans[1].n_samples == 50
+    for _ in range(2):
+        epochs = [[batch.weight.copy() for batch in plan.batches()] for plan in plans]
+        assert len(epochs[0]) == len(epochs[1]) == 4  # 16, 16, 16, 2
+        for ours, theirs in zip(*epochs):
+            np.testing.assert_array_equal(ours, theirs)
+    assert row_indices(50).dtype == np.uint8 and row_indices(65_536).dtype == np.uint16
+    np.testing.assert_array_equal(row_indices(70_000), np.arange(70_000))
+
+
+def test_minibatch_plan_casts_integer_targets_per_batch():
+    # One-hot classes kept in uint8 train as the compute dtype's 0s and 1s.
+    X, _ = _problem(n_samples=50)
+    Y = np.eye(3, dtype=np.uint8)[np.arange(50) % 3]
+    plan = MinibatchPlan(X, Y, None, None, 16, True, np.random.RandomState(0), np.float32)
+    reference = MinibatchPlan(X, Y.astype(np.float32), None, None, 16, True, np.random.RandomState(0), np.float32)
+    for batch, expected in zip(plan.batches(), reference.batches()):
+        assert batch.Y.dtype == np.float32
+        np.testing.assert_array_equal(batch.Y, expected.Y)
+        np.testing.assert_array_equal(batch.X, expected.X)

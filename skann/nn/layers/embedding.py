@@ -11,6 +11,7 @@ import math
 
 import numpy as np
 
+from ..activations import zeros_row
 from ..initializers import Constant, Normal
 from .base import Layer, Weight, check_positive_int
 
@@ -199,7 +200,7 @@ class NumericEmbedding(Layer):
         np.matmul(V, W, out=Z)
         Z += b[:, None, :]
         if self.activation == "relu":
-            np.maximum(Z, 0, out=Z)
+            np.maximum(Z, zeros_row(dim, Z.dtype), out=Z)
         out = ctx.buffer("Y", (n, X.shape[1] + m * dim), W.dtype)
         out[:, :m] = x
         out[:, m : m + m * dim].reshape(n, m, dim)[...] = Z.transpose(1, 0, 2)
