@@ -51,22 +51,6 @@ class Buffers:
         return shaped
 
 
-    def zeros(self, key, shape, dtype):
-        """A C-contiguous array of zeros of ``shape``, never to be written.
-
-        Zero-filled only when allocated: views of it stay zeros.
-        """
-        shaped = self._shaped.get(key)
-        if shaped is not None and shaped.shape == shape and shaped.dtype == dtype:
-            return shaped
-        size = math.prod(shape)
-        array = self._arrays.get(key)
-        if array is None or array.size < size or array.dtype != dtype:
-            array = self._arrays[key] = np.zeros(max(size, 1), dtype=dtype)
-        shaped = self._shaped[key] = (array if array.size == size else array[:size]).reshape(shape)
-        return shaped
-
-
 class LayerContext(Buffers):
     """What one layer sees during one pass, and its reusable buffers.
 

@@ -1,7 +1,7 @@
 """The cheap paths of a training step give the results of the general ones.
 
 Each minibatch step takes shortcuts (one-block optimizer and penalty passes,
-the log-loss value without wrappers, ReLU against a zeros buffer, finite
+the log-loss value without wrappers, finite
 checks by a scalar test, one-hot targets by comparison, a cheap copy of the
 random state). These tests hold them to the same bits as the general paths,
 and check that hooks only observe: a fit is the same with or without them.
@@ -20,7 +20,6 @@ from skann._plan import copy_random_state
 from skann._targets import ClassEncoder, _known_one_hot
 from skann.nn import SGD, Adam, Dense, Divergence, FiniteCheck, Hook, Network, get_loss
 from skann.nn._blocks import blocks
-from skann.nn.activations import get_activation
 from skann.nn.losses import _sample_mean
 from skann.nn.training import Batch, SupervisedObjective
 
@@ -96,25 +95,6 @@ def test_softmax_of_column_maxima_equals_numpys_row_maximum(width):
     expected /= expected.sum(axis=1, keepdims=True) if width >= 8 else np.add.reduce(expected, axis=1, keepdims=True)
     P = get_loss("log_loss").output(Z, out=np.empty_like(Z))
     assert _bits(P) == _bits(expected)
-
-
-@pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_relu_in_training_equals_the_scalar_maximum(dtype):
-    Z = np.random.RandomState(0).normal(size=(40, 9)).astype(dtype)
-    Z[0, :6] = [-0.0, 0.0, np.nan, -np.inf, np.inf, -1e-45]
-    relu = get_activation("relu")
-    network = Network([Dense(9, "relu")])
-    network.build((3,), dtype, np.random.RandomState(0))
-    training = network.context(training=True).layers[0]
-    inference = network.context().layers[0]
-    expected = np.maximum(Z, 0.0)
-    for layer_ctx in (training, inference, None):
-        assert _bits(relu.forward(Z, np.empty_like(Z), layer_ctx)) == _bits(expected)
-    # In place, twice (the zeros buffer is reused and stays zeros).
-    for _ in range(2):
-        out = Z.copy()
-        relu.forward(out, out, training)
-        assert _bits(out) == _bits(expected)
 
 
 # ----------------------------------------------------------------------
