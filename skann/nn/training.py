@@ -17,6 +17,7 @@ import numpy as np
 from .hooks import History, Hook
 from .layers.dense import Dense
 from .schedules import Constant
+from .workspace import Buffers
 
 __all__ = ["Batch", "MinibatchPlan", "SupervisedObjective", "TrainingLoop", "row_indices"]
 
@@ -98,7 +99,8 @@ class MinibatchPlan:
         self.shuffle = shuffle
         self.random_state = random_state
         self.dtype = np.dtype(dtype)
-        self._buffers = {}
+        # The batches' arrays, their shaped views reused from batch to batch.
+        self._buffers = Buffers()
 
     @property
     def n_samples(self):
@@ -133,29 +135,22 @@ class MinibatchPlan:
         # Weights stay in their own dtype (float64 from the estimators): the
         # loss uses them as ratios, which float32 could overflow.
         weight = None if self.sample_weight is None else self.sample_weight[rows]
+        n_rows, X, Y, buffers = len(rows), self.X, self.Y, self._buffers
         # ndarray.take: np.take without its Python wrapper (called per batch).
-        Y = self.Y.take(rows, axis=0, out=self._buffer("Y", (len(rows), self.Y.shape[1]), self.Y.dtype), mode="clip")
+        Y = Y.take(rows, axis=0, out=buffers.get("Y", (n_rows, Y.shape[1]), Y.dtype), mode="clip")
         Y = self._cast(Y, "Y_cast")
-        if not isinstance(self.X, np.ndarray):  # sparse
-            return Batch(self.X[rows].astype(self.dtype), Y, weight)
-        shape = (len(rows), self.X.shape[1])
-        X = self.X.take(rows, axis=0, out=self._buffer("X", shape, self.X.dtype), mode="clip")
-        return Batch(self._cast(X, "X_cast"), Y, weight)
+        if not isinstance(X, np.ndarray):  # sparse
+            return Batch(X[rows].astype(self.dtype), Y, weight, n_rows)
+        X = X.take(rows, axis=0, out=buffers.get("X", (n_rows, X.shape[1]), X.dtype), mode="clip")
+        return Batch(self._cast(X, "X_cast"), Y, weight, n_rows)
 
     def _cast(self, array, key):
         """``array`` in the compute dtype, in the reused buffer ``key``."""
         if array.dtype == self.dtype:
             return array
-        cast = self._buffer(key, array.shape, self.dtype)
+        cast = self._buffers.get(key, array.shape, self.dtype)
         np.copyto(cast, array)
         return cast
-
-    def _buffer(self, key, shape, dtype):
-        array = self._buffers.get(key)
-        size = shape[0] * shape[1]
-        if array is None or array.size < size or array.dtype != dtype:
-            array = self._buffers[key] = np.empty(max(size, 1), dtype)
-        return array[:size].reshape(shape)
 
 
 # ----------------------------------------------------------------------
