@@ -31,7 +31,17 @@ class Divergence(ValueError):
 
 
 class Hook:
-    """Base class of the loop's hooks; every method is optional."""
+    """Base class of the loop's hooks; every method is optional.
+
+    Attributes
+    ----------
+    steps_non_finite_only : bool
+        Whether :meth:`on_step` does nothing when the loss is finite (as
+        :class:`FiniteCheck`'s): the loops then call it only for a
+        non-finite loss, a scalar test per step instead of a call.
+    """
+
+    steps_non_finite_only = False
 
     def on_fit_begin(self, loop):
         """Before the first epoch.
@@ -123,6 +133,9 @@ class FiniteCheck(Hook):
     hint : str, default="Lower the learning rate or scale the input features."
         What the message advises.
     """
+
+    # on_step acts only on a non-finite loss: the loop calls it only then.
+    steps_non_finite_only = True
 
     def __init__(self, hint="Lower the learning rate or scale the input features."):
         self.hint = hint

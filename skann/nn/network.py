@@ -418,6 +418,11 @@ class Network:
         block_size, n_regularized = BLOCK_SIZE // 4, self.n_regularized
         buffer = ctx.buffers.get("penalty", min(n_regularized, PENALTY_PART), self.dtype)
         scale = float(scale)
+        if n_regularized <= PENALTY_PART:  # one part: no generator, no slices
+            weights = self.params[:n_regularized]
+            penalty = float(np.dot(weights, weights))
+            self.grads[:n_regularized] += np.multiply(weights, scale, out=buffer)
+            return penalty
         penalty = 0.0
         for part in blocks(n_regularized, PENALTY_PART):
             if part.start % block_size == 0:

@@ -12,6 +12,8 @@ float32 network this makes an Adam step several times faster than passes
 over the whole buffer.
 """
 
+import math
+
 import numpy as np
 
 from ._blocks import BLOCK_SIZE, blocks
@@ -113,6 +115,12 @@ class Optimizer(Params):
             return grads[block]
         return self._scratch(grads.dtype)[: block.stop - block.start]
 
+    def _whole_step_space(self, grads):
+        """:meth:`_step_space` of a step in one block (the whole buffers)."""
+        if self.__dict__.get("_consume_grads"):
+            return grads
+        return self._scratch(grads.dtype)
+
     def __getstate__(self):
         state = self.__dict__.copy()
         state.pop("_step_buffer", None)
@@ -172,22 +180,29 @@ class SGD(Optimizer):
 
     def update(self, params, grads, learning_rate):
         learning_rate, momentum = float(learning_rate), float(self.momentum)
+        if params.size <= BLOCK_SIZE:  # one block: the whole buffers, unsliced
+            velocity = self.velocity_ if momentum else None
+            self._update_block(params, grads, velocity, self._whole_step_space(grads), learning_rate, momentum)
+            return
         for block in blocks(params.size):
-            step = self._step_space(grads, block)
-            np.multiply(grads[block], learning_rate, out=step)
-            block_params = params[block]
-            if not momentum:
-                block_params -= step
-                continue
-            velocity = self.velocity_[block]
-            velocity *= momentum
-            velocity -= step
-            if self.nesterov:
-                # params += momentum * velocity - learning_rate * grads
-                block_params -= step
-                block_params += np.multiply(velocity, momentum, out=step)
-            else:
-                block_params += velocity
+            velocity = self.velocity_[block] if momentum else None
+            self._update_block(
+                params[block], grads[block], velocity, self._step_space(grads, block), learning_rate, momentum,
+            )
+
+    def _update_block(self, params, grads, velocity, step, learning_rate, momentum):
+        np.multiply(grads, learning_rate, out=step)
+        if not momentum:
+            params -= step
+            return
+        velocity *= momentum
+        velocity -= step
+        if self.nesterov:
+            # params += momentum * velocity - learning_rate * grads
+            params -= step
+            params += np.multiply(velocity, momentum, out=step)
+        else:
+            params += velocity
 
 
 class Adam(Optimizer):
@@ -239,28 +254,41 @@ class Adam(Optimizer):
 
     def update(self, params, grads, learning_rate):
         beta_1, beta_2 = self.beta_1, self.beta_2
-        # Python floats, so that float32 buffers stay in float32 loops.
-        root_1_minus_beta_2 = float(np.sqrt(1 - beta_2))
-        step_size = float(
-            learning_rate
-            * np.sqrt(1 - beta_2**self.n_steps_)
+        # Python floats, so that float32 buffers stay in float32 loops; math
+        # rather than numpy scalars (the same correctly rounded square roots,
+        # a fraction of the cost per step).
+        root_1_minus_beta_2 = math.sqrt(1 - beta_2)
+        step_size = (
+            float(learning_rate)
+            * math.sqrt(1 - beta_2**self.n_steps_)
             / (1 - beta_1**self.n_steps_)
             * (1 - beta_1)
             / root_1_minus_beta_2
         )
         epsilon = float(self.epsilon / root_1_minus_beta_2)
+        if params.size <= BLOCK_SIZE:  # one block: the whole buffers, unsliced
+            self._update_block(params, grads, self.first_moment_, self.second_moment_,
+                               self._whole_step_space(grads), beta_1, beta_2, epsilon, step_size)
+            return
         for block in blocks(params.size):
-            grad, first, second = grads[block], self.first_moment_[block], self.second_moment_[block]
-            step = self._step_space(grads, block)  # grad's last read is its square, into step
-            first *= beta_1
-            first += grad
-            second *= beta_2
-            second += np.multiply(grad, grad, out=step)
-            np.sqrt(second, out=step)
-            step += epsilon
-            np.divide(first, step, out=step)
-            step *= step_size
-            params[block] -= step
+            self._update_block(
+                params[block], grads[block], self.first_moment_[block], self.second_moment_[block],
+                self._step_space(grads, block), beta_1, beta_2, epsilon, step_size,
+            )
+
+    @staticmethod
+    def _update_block(params, grad, first, second, step, beta_1, beta_2, epsilon, step_size):
+        # ``step`` may be ``grad`` itself (a consumed gradient): grad's last
+        # read is its square, into step.
+        first *= beta_1
+        first += grad
+        second *= beta_2
+        second += np.multiply(grad, grad, out=step)
+        np.sqrt(second, out=step)
+        step += epsilon
+        np.divide(first, step, out=step)
+        step *= step_size
+        params -= step
 
 
 class AdamW(Adam):

@@ -10,11 +10,14 @@ objective; the loop knows no estimator.
 """
 
 import time
+from math import isfinite
 
 import numpy as np
 
 from .hooks import History, Hook
+from .layers.dense import Dense
 from .schedules import Constant
+from .workspace import Buffers
 
 __all__ = ["Batch", "MinibatchPlan", "SupervisedObjective", "TrainingLoop", "row_indices"]
 
@@ -96,7 +99,8 @@ class MinibatchPlan:
         self.shuffle = shuffle
         self.random_state = random_state
         self.dtype = np.dtype(dtype)
-        self._buffers = {}
+        # The batches' arrays, their shaped views reused from batch to batch.
+        self._buffers = Buffers()
 
     @property
     def n_samples(self):
@@ -131,29 +135,22 @@ class MinibatchPlan:
         # Weights stay in their own dtype (float64 from the estimators): the
         # loss uses them as ratios, which float32 could overflow.
         weight = None if self.sample_weight is None else self.sample_weight[rows]
+        n_rows, X, Y, buffers = len(rows), self.X, self.Y, self._buffers
         # ndarray.take: np.take without its Python wrapper (called per batch).
-        Y = self.Y.take(rows, axis=0, out=self._buffer("Y", (len(rows), self.Y.shape[1]), self.Y.dtype), mode="clip")
+        Y = Y.take(rows, axis=0, out=buffers.get("Y", (n_rows, Y.shape[1]), Y.dtype), mode="clip")
         Y = self._cast(Y, "Y_cast")
-        if not isinstance(self.X, np.ndarray):  # sparse
-            return Batch(self.X[rows].astype(self.dtype), Y, weight)
-        shape = (len(rows), self.X.shape[1])
-        X = self.X.take(rows, axis=0, out=self._buffer("X", shape, self.X.dtype), mode="clip")
-        return Batch(self._cast(X, "X_cast"), Y, weight)
+        if not isinstance(X, np.ndarray):  # sparse
+            return Batch(X[rows].astype(self.dtype), Y, weight, n_rows)
+        X = X.take(rows, axis=0, out=buffers.get("X", (n_rows, X.shape[1]), X.dtype), mode="clip")
+        return Batch(self._cast(X, "X_cast"), Y, weight, n_rows)
 
     def _cast(self, array, key):
         """``array`` in the compute dtype, in the reused buffer ``key``."""
         if array.dtype == self.dtype:
             return array
-        cast = self._buffer(key, array.shape, self.dtype)
+        cast = self._buffers.get(key, array.shape, self.dtype)
         np.copyto(cast, array)
         return cast
-
-    def _buffer(self, key, shape, dtype):
-        array = self._buffers.get(key)
-        size = shape[0] * shape[1]
-        if array is None or array.size < size or array.dtype != dtype:
-            array = self._buffers[key] = np.empty(max(size, 1), dtype)
-        return array[:size].reshape(shape)
 
 
 # ----------------------------------------------------------------------
@@ -178,15 +175,24 @@ class SupervisedObjective:
         self.loss = loss
         self.alpha = float(alpha)
         self.noise = noise
+        self._in_place = None  # (network, whether its output may be overwritten)
 
     def __call__(self, network, batch, ctx):
         loss = self.loss
         X = batch.X if self.noise is None else self.noise(batch.X)
         scores = network.forward(X, ctx)
-        # Not in place: ``scores`` is the last layer's output, which its
-        # backward may still need (a last layer whose activation is not the
-        # identity).
-        proba = loss.output(scores, out=ctx.buffers.get("proba", scores.shape, scores.dtype))
+        # In place only after a Dense layer of identity activation, whose
+        # backward reads neither its output nor its pre-activation (one copy
+        # less per batch for a regressor); otherwise ``scores`` is the last
+        # layer's output, which its backward may still need.
+        in_place = self._in_place
+        if in_place is None or in_place[0] is not network:
+            in_place = self._in_place = (network, _output_in_place(network))
+        if not in_place[1]:
+            scores = loss.output(scores, out=ctx.buffers.get("proba", scores.shape, scores.dtype))
+        else:
+            scores = loss.output(scores, out=scores)
+        proba = scores
         value = loss.value(batch.Y, proba, batch.weight)
         network.backward(loss.gradient(batch.Y, proba, batch.weight, out=proba), ctx)
         return value + self.penalty(network, ctx, batch.n_rows if batch.weight is None else batch.weight.sum())
@@ -211,6 +217,13 @@ class SupervisedObjective:
         # One cache-blocked pass adds the penalty's gradient and returns ||W||².
         squared_norm = network.add_penalty_gradient(self.alpha / n_effective, ctx)
         return 0.5 * self.alpha * squared_norm / n_effective
+
+
+def _output_in_place(network):
+    """Whether the loss may overwrite the network's output (see
+    :meth:`SupervisedObjective.__call__`)."""
+    last = network.layers[-1] if network.layers else None
+    return type(last) is Dense and last.activation == "identity"
 
 
 # ----------------------------------------------------------------------
@@ -304,7 +317,13 @@ class TrainingLoop:
         try:
             for hook in self.hooks:
                 hook.on_fit_begin(self)
-            step_hooks = [hook for hook in self.hooks if type(hook).on_step is not Hook.on_step]
+            # Hooks whose on_step acts only on a non-finite loss (FiniteCheck)
+            # are called only then: a scalar test per step instead of a call.
+            step_hooks, non_finite_hooks = [], []
+            for hook in self.hooks:
+                if type(hook).on_step is not Hook.on_step:
+                    (non_finite_hooks if hook.steps_non_finite_only else step_hooks).append(hook)
+            step_hooks = (step_hooks, non_finite_hooks)
             for epoch in range(1, max_epochs + 1):
                 for hook in self.hooks:
                     hook.on_epoch_begin(self, epoch)
@@ -352,15 +371,20 @@ class TrainingLoop:
     def _epoch(self, plan, epoch, step_hooks):
         """One pass over ``plan``; returns the epoch's record."""
         network, objective, optimizer, ctx = self.network, self.objective, self.optimizer, self.ctx
-        params, grads = network.params, network.grads
+        params, grads, step = network.params, network.grads, optimizer.step
+        step_hooks, non_finite_hooks = step_hooks
         started = time.perf_counter()
         rate = self.schedule.rate()
         total = weight = 0.0
         for batch in plan.batches():
             loss = objective(network, batch, ctx)
-            optimizer.step(params, grads, rate, consume_grads=True)  # the next batch recomputes them
-            total += loss * batch.n_rows
-            weight += batch.n_rows
+            step(params, grads, rate, consume_grads=True)  # the next batch recomputes them
+            n_rows = batch.n_rows
+            total += loss * n_rows
+            weight += n_rows
+            if not isfinite(loss):
+                for hook in non_finite_hooks:
+                    hook.on_step(self, loss)
             for hook in step_hooks:
                 hook.on_step(self, loss)
         return {

@@ -2,11 +2,15 @@
 
 import numpy as np
 
-from ..activations import shared_activation
+from ..activations import ACTIVATIONS, shared_activation
 from ..initializers import Uniform, init_bound
 from .base import Layer, Weight, check_positive_int
 
 __all__ = ["Dense", "product"]
+
+# The shared activation of each built-in name: a dictionary look-up per pass
+# instead of a call of shared_activation (two per layer and batch).
+_SHARED = {name: shared_activation(name) for name in ACTIVATIONS}
 
 
 def product(A, B, out):
@@ -87,15 +91,18 @@ class Dense(Layer):
         return weights, (units,)
 
     def forward(self, X, ctx):
-        weights, bias = ctx.params["W"], ctx.params["b"]
+        params = ctx.params
+        weights = params["W"]
         n_rows, units = X.shape[0], weights.shape[1]
         Z = ctx.buffer("Z", (n_rows, units), weights.dtype)
-        if isinstance(X, np.ndarray):
+        if type(X) is np.ndarray and X.dtype == weights.dtype:
+            np.dot(X, weights, out=Z)  # product(), one call less
+        elif isinstance(X, np.ndarray):
             product(X, weights, Z)
         else:  # sparse rows
             Z[...] = X @ weights
-        Z += bias
-        activation = shared_activation(self.activation)
+        Z += params["b"]
+        activation = _SHARED.get(self.activation) or shared_activation(self.activation)
         A = ctx.buffer("A", (n_rows, units), weights.dtype) if activation.needs_input else Z
         activation.forward(Z, A, ctx)
         if ctx.training:
@@ -106,14 +113,19 @@ class Dense(Layer):
     def backward(self, dY, ctx):
         saved = ctx.saved
         X = saved["X"]
-        dZ = shared_activation(self.activation).backward(dY, saved["Z"], saved["A"], ctx)
-        if ctx.grads:  # empty: the input gradient only (Network.input_gradient)
-            grad_W, grad_b = ctx.grads["W"], ctx.grads["b"]
-            if isinstance(X, np.ndarray):
+        activation = _SHARED.get(self.activation) or shared_activation(self.activation)
+        dZ = activation.backward(dY, saved["Z"], saved["A"], ctx)
+        grads = ctx.grads
+        if grads:  # empty: the input gradient only (Network.input_gradient)
+            grad_W = grads["W"]
+            if type(X) is np.ndarray and X.dtype == dZ.dtype == grad_W.dtype:
+                np.dot(X.T, dZ, out=grad_W)
+            elif isinstance(X, np.ndarray):
                 product(X.T, dZ, grad_W)
             else:  # sparse rows
                 grad_W[...] = X.T @ dZ
-            dZ.sum(axis=0, out=grad_b)
+            # dZ.sum(axis=0) without its Python wrapper (a call per batch).
+            np.add.reduce(dZ, axis=0, out=grads["b"])
         if not ctx.input_grad:
             return None
         weights = ctx.params["W"]
