@@ -95,9 +95,7 @@ class Dense(Layer):
         weights = params["W"]
         n_rows, units = X.shape[0], weights.shape[1]
         Z = ctx.buffer("Z", (n_rows, units), weights.dtype)
-        if type(X) is np.ndarray and X.dtype == weights.dtype:
-            np.dot(X, weights, out=Z)  # product(), one call less
-        elif isinstance(X, np.ndarray):
+        if isinstance(X, np.ndarray):
             product(X, weights, Z)
         else:  # sparse rows
             Z[...] = X @ weights
@@ -118,9 +116,7 @@ class Dense(Layer):
         grads = ctx.grads
         if grads:  # empty: the input gradient only (Network.input_gradient)
             grad_W = grads["W"]
-            if type(X) is np.ndarray and X.dtype == dZ.dtype == grad_W.dtype:
-                np.dot(X.T, dZ, out=grad_W)
-            elif isinstance(X, np.ndarray):
+            if isinstance(X, np.ndarray):
                 product(X.T, dZ, grad_W)
             else:  # sparse rows
                 grad_W[...] = X.T @ dZ
