@@ -85,14 +85,18 @@ class Optimizer(Params):
             meaningless: the step then allocates no buffer of its own. The
             training loop's gradients, recomputed at every step, are.
         """
-        self._consume_grads = consume_grads
         self.n_steps_ += 1
         if self.clip_norm is not None:
             clip_by_global_norm(grads, self.clip_norm)
         shrink = 1.0 - float(learning_rate) * float(self.weight_decay)
         if shrink != 1.0:
             params[: self.n_regularized_] *= shrink
-        self.update(params, grads, learning_rate)
+        # The step's permission, read by _step_space, lives only for the step.
+        self._consume_grads = consume_grads
+        try:
+            self.update(params, grads, learning_rate)
+        finally:
+            del self._consume_grads
 
     def update(self, params, grads, learning_rate):
         """The optimizer's own update of ``params`` along ``grads`` (in place)."""
@@ -124,7 +128,6 @@ class Optimizer(Params):
     def __getstate__(self):
         state = self.__dict__.copy()
         state.pop("_step_buffer", None)
-        state.pop("_consume_grads", None)
         return state
 
 

@@ -371,4 +371,6 @@ def test_consume_grads_takes_the_same_steps_without_a_scratch_buffer(make, size)
         consuming.step(params_consumed, grad.copy(), LR, consume_grads=True)
         np.testing.assert_array_equal(params_consumed, params_read)
     assert ("_step_buffer" in consuming.__dict__) == isinstance(consuming, RMSprop)
+    # The permission is the step's own: nothing of it stays on the optimizer.
+    assert "_consume_grads" not in consuming.__dict__
     assert "_consume_grads" not in pickle.loads(pickle.dumps(consuming)).__dict__
